@@ -1,0 +1,208 @@
+//! Step attempts (start, end) and run state changes that go with them.
+
+use super::{load_run, put_run};
+use crate::error::{Result, StorageContext, StoreError};
+use crate::tables::{Tables, attempt_key, check_name, encode, get_json};
+use crate::writer::Op;
+use crate::{Attempt, AttemptEnd, AttemptStart, NextState, Run, RunId, RunStatus, Timestamp, Wake};
+
+/// Longest idempotency key accepted, in bytes.
+const MAX_IDEMPOTENCY_KEY: usize = 512;
+
+/// Applies `next` to a running run; `failed_step` is the step index a
+/// failure is recorded at.
+fn apply_next(old: &Run, next: &NextState, failed_step: u32, now: Timestamp) -> Run {
+    let mut run = old.clone();
+    run.updated_at = now;
+    run.wake = None;
+    match next {
+        NextState::Continue { next_step } => {
+            run.next_step = *next_step;
+        }
+        NextState::Requeue { next_step } => {
+            run.next_step = *next_step;
+            run.status = RunStatus::Queued;
+            run.owner = None;
+            run.lease_until = None;
+        }
+        NextState::Wait {
+            next_step,
+            due,
+            purpose,
+        } => {
+            run.next_step = *next_step;
+            run.status = RunStatus::Waiting;
+            run.owner = None;
+            run.lease_until = None;
+            run.wake = Some(Wake {
+                due: *due,
+                purpose: purpose.clone(),
+            });
+        }
+        NextState::Succeeded => {
+            run.status = RunStatus::Succeeded;
+            run.finished_at = Some(now);
+            run.owner = None;
+            run.lease_until = None;
+        }
+        NextState::Failed { error } => {
+            run.status = RunStatus::Failed;
+            run.next_step = failed_step;
+            run.error = Some(error.clone());
+            run.finished_at = Some(now);
+            run.owner = None;
+            run.lease_until = None;
+        }
+    }
+    run
+}
+
+fn require_running(run: &Run, action: &'static str) -> Result<()> {
+    if run.status == RunStatus::Running {
+        Ok(())
+    } else {
+        Err(StoreError::RunState {
+            run: run.id,
+            status: run.status,
+            action,
+        })
+    }
+}
+
+/// Records the start of a step attempt of a running run.
+pub(crate) struct StartAttempt {
+    pub run: RunId,
+    pub start: AttemptStart,
+}
+
+impl Op for StartAttempt {
+    type Plan = (Run, Run, Vec<u8>);
+    type Output = u32;
+
+    fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
+        check_name("step id", &self.start.step_id)?;
+        if self.start.idempotency_key.len() > MAX_IDEMPOTENCY_KEY {
+            return Err(StoreError::Invalid {
+                what: "idempotency key",
+                reason: format!("longer than {MAX_IDEMPOTENCY_KEY} bytes"),
+            });
+        }
+        let old = load_run(&t.runs, self.run)?;
+        require_running(&old, "start a step")?;
+        let s = &self.start;
+        let attempt = Attempt {
+            seq: old.attempts,
+            step_id: s.step_id.clone(),
+            step_index: s.step_index,
+            attempt: s.attempt,
+            input: s.input.clone(),
+            idempotency_key: s.idempotency_key.clone(),
+            started_at: s.started_at,
+            ended_at: None,
+            outcome: None,
+            logs: Vec::new(),
+        };
+        let mut new = old.clone();
+        new.attempts = old.attempts.checked_add(1).ok_or(StoreError::Invalid {
+            what: "attempt",
+            reason: "the run has too many attempts".into(),
+        })?;
+        new.updated_at = s.started_at;
+        Ok((old, new, encode("attempt", &attempt)?))
+    }
+
+    fn write(&self, (old, new, bytes): Self::Plan, t: &mut Tables<'_>) -> Result<u32> {
+        let seq = old.attempts;
+        t.attempts
+            .insert(&attempt_key(self.run, seq)[..], bytes.as_slice())
+            .during("recording a step start")?;
+        put_run(t, Some(&old), &new)?;
+        Ok(seq)
+    }
+}
+
+/// Records the end of an attempt together with the run's next state.
+///
+/// On a run cancelled while the step ran, the end is recorded and the run
+/// stays cancelled; the returned status says so.
+pub(crate) struct EndAttempt {
+    pub run: RunId,
+    pub seq: u32,
+    pub end: AttemptEnd,
+    pub next: NextState,
+}
+
+impl Op for EndAttempt {
+    type Plan = (Run, Option<Run>, Vec<u8>);
+    type Output = RunStatus;
+
+    fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
+        let old = load_run(&t.runs, self.run)?;
+        let mut attempt: Attempt =
+            get_json(&t.attempts, "attempts", &attempt_key(self.run, self.seq))?.ok_or(
+                StoreError::AttemptNotFound {
+                    run: self.run,
+                    seq: self.seq,
+                },
+            )?;
+        if attempt.ended_at.is_some() {
+            return Err(StoreError::AttemptEnded {
+                run: self.run,
+                seq: self.seq,
+            });
+        }
+        let new = if old.status == RunStatus::Cancelled {
+            None
+        } else {
+            require_running(&old, "record a step end")?;
+            Some(apply_next(
+                &old,
+                &self.next,
+                attempt.step_index,
+                self.end.ended_at,
+            ))
+        };
+        attempt.ended_at = Some(self.end.ended_at);
+        attempt.outcome = Some(self.end.outcome.clone());
+        attempt.logs = self.end.logs.clone();
+        Ok((old, new, encode("attempt", &attempt)?))
+    }
+
+    fn write(&self, (old, new, bytes): Self::Plan, t: &mut Tables<'_>) -> Result<RunStatus> {
+        t.attempts
+            .insert(&attempt_key(self.run, self.seq)[..], bytes.as_slice())
+            .during("recording a step end")?;
+        match new {
+            Some(new) => {
+                put_run(t, Some(&old), &new)?;
+                Ok(new.status)
+            }
+            None => Ok(old.status),
+        }
+    }
+}
+
+/// Changes a running run's state without an attempt (for example a run that
+/// fails before its step starts, or a run handed back at shutdown).
+pub(crate) struct Advance {
+    pub run: RunId,
+    pub next: NextState,
+    pub now: Timestamp,
+}
+
+impl Op for Advance {
+    type Plan = (Run, Run);
+    type Output = RunStatus;
+
+    fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
+        let old = load_run(&t.runs, self.run)?;
+        require_running(&old, "change the state of a run that is not running")?;
+        let new = apply_next(&old, &self.next, old.next_step, self.now);
+        Ok((old, new))
+    }
+
+    fn write(&self, (old, new): Self::Plan, t: &mut Tables<'_>) -> Result<RunStatus> {
+        put_run(t, Some(&old), &new)?;
+        Ok(new.status)
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the store, one binary (see each module).
+
+mod crash;
+mod dedupe;
+mod group_commit;
+mod kv;
+mod listing;
+mod retention;
+mod runs;
+mod secrets;
+mod steps;
+mod support;
+mod timers;
