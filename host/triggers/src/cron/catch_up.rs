@@ -169,15 +169,16 @@ impl Schedule {
         let mut newest = VecDeque::with_capacity(keep.min(1024));
         let mut total = 0;
         let mut cursor = floor;
-        for fire in self.fires_between(floor, now) {
-            if total == COUNT_LIMIT {
-                break;
-            }
+        let mut fires = self.fires_between(floor, now);
+        for fire in fires.by_ref() {
             remember(&mut newest, keep, fire);
             total += 1;
             cursor = fire.at();
+            if total == COUNT_LIMIT {
+                break;
+            }
         }
-        if total < COUNT_LIMIT {
+        if total < COUNT_LIMIT || fires.next().is_none() {
             return Due {
                 newest,
                 total,
@@ -194,13 +195,18 @@ impl Schedule {
                 Some(start) if start > cursor => start,
                 _ => cursor,
             };
-            let mut window = VecDeque::with_capacity(keep.min(1024));
+            let reached = start == cursor;
+            // A window that reaches the counted fires continues them.
+            let mut window = if reached {
+                newest.clone()
+            } else {
+                VecDeque::with_capacity(keep.min(1024))
+            };
             let mut in_window = 0;
             for fire in self.fires_between(start, now) {
                 remember(&mut window, keep, fire);
                 in_window += 1;
             }
-            let reached = start == cursor;
             if reached || in_window >= keep as u64 {
                 return Due {
                     newest: window,

@@ -212,6 +212,25 @@ fn a_long_outage_is_bounded() {
     assert_eq!(utc(&plan), ["2026-05-01T12:00:00Z"]);
     assert_eq!((plan.dropped, plan.dropped_exact), (99_998, true));
 
+    // Exactly at the limit, and just over it: still exact, and the newest
+    // slots are kept across the two ways of counting.
+    let plan = every_minute.plan(
+        Some(now - TimeDelta::minutes(100_000)),
+        now,
+        &CatchUp::default(),
+    );
+    assert_eq!(utc(&plan), ["2026-05-01T12:00:00Z"]);
+    assert_eq!((plan.dropped, plan.dropped_exact), (99_999, true));
+    let plan = every_minute.plan(
+        Some(now - TimeDelta::minutes(100_030)),
+        now,
+        &policy(CatchUpPolicy::All),
+    );
+    assert_eq!(plan.fire_now.len(), 100);
+    assert_eq!(plan.fire_now[0].utc_rfc3339(), "2026-05-01T10:21:00Z");
+    assert_eq!(plan.fire_now[99].utc_rfc3339(), "2026-05-01T12:00:00Z");
+    assert_eq!((plan.dropped, plan.dropped_exact), (99_930, true));
+
     // Far over it: the newest slots still fire, the count is a lower bound.
     let plan = every_minute.plan(
         Some(now - TimeDelta::days(400)),

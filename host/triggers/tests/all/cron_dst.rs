@@ -295,3 +295,20 @@ fn after_is_strict_to_the_second() {
     );
     assert!(fires(&job, "2026-05-01T12:30:00Z", "2026-05-01T10:30:00Z").is_empty());
 }
+
+#[test]
+fn the_end_of_the_calendar_gives_no_fire_rather_than_a_panic() {
+    let daily = schedule("0 0 * * *", "Europe/Paris");
+    assert_eq!(
+        next_utc(&daily, "4999-12-30T00:00:00Z", 1),
+        ["4999-12-30T23:00:00Z"]
+    );
+    assert!(daily.next_after(at("9999-12-31T00:00:00Z")).is_none());
+    assert!(daily.next_n(at("9999-12-30T00:00:00Z"), 3).is_empty());
+    let plan = daily.plan(
+        Some(at("9999-12-30T00:00:00Z")),
+        at("9999-12-31T00:00:00Z"),
+        &relais_triggers::cron::CatchUp::default(),
+    );
+    assert!(plan.fire_now.is_empty() && plan.next.is_none());
+}
