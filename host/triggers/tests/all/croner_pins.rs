@@ -103,3 +103,15 @@ fn croner_lacks_midnight_and_refuses_single_number_steps() {
     assert!(Cron::from_str("@daily").is_ok());
     assert!(Cron::from_str("0/10 * * * *").is_err());
 }
+
+#[test]
+fn croner_reads_names_in_any_case_including_ranges_ending_on_sunday() {
+    let weekend = Cron::from_str("0 0 * * fri-SUN").unwrap();
+    assert_eq!(dates(&weekend, 4), ["01-02", "01-03", "01-04", "01-09"]);
+    let months = Cron::from_str("0 0 1 jan,Jul *").unwrap();
+    assert_eq!(dates(&months, 2), ["07-01", "01-01"]);
+    // croner swaps names for numbers across the whole line, so a name in
+    // the minute field would pass: the schedule checks names per field.
+    assert!(Cron::from_str("MON * * * *").is_ok());
+    assert!(relais_triggers::cron::Schedule::parse("MON * * * *", "UTC").is_err());
+}
