@@ -1,0 +1,6 @@
+//! Integration tests of relais-workflow (one binary).
+
+mod common;
+mod expressions;
+mod files;
+mod ui;
