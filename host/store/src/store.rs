@@ -13,7 +13,7 @@ use crate::ops::misc::{
     KvDelete, KvSet, PutRevision, SecretPut, SecretRemove, SetCronLast, validate_kv,
 };
 use crate::ops::retention::Prune;
-use crate::ops::runs::{Cancel, Claim, CreateRun, Retry, validate_new_run};
+use crate::ops::runs::{Cancel, Claim, CreateRun, Retry};
 use crate::ops::steps::{Advance, EndAttempt, StartAttempt};
 use crate::ops::timers::{PopDue, ScheduleTimer};
 use crate::secrets::{MasterKey, check_secret_name};
@@ -80,7 +80,10 @@ pub struct RevisionPut {
 ///
 /// Writes are queued to the writer thread and committed in groups (one
 /// fsync for every operation waiting); each `async` write returns once its
-/// operation is durable. Reads use their own read transactions.
+/// operation is durable. A write whose future is dropped after it was
+/// queued may still be committed. Reads use their own read transactions.
+///
+/// Dropping the last clone waits for the writer to finish what is queued.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) inner: Arc<Inner>,
@@ -171,9 +174,9 @@ impl Store {
     /// guard (dedupe key or cron slot) matches an earlier run. The run's
     /// revision must have been stored.
     pub async fn create_run(&self, new: NewRun) -> Result<CreateOutcome> {
-        validate_new_run(&new)?;
         let id = RunId::generate(new.created_at);
-        self.inner.writer.submit(CreateRun { new, id }).await
+        let op = CreateRun::prepare(new, id)?;
+        self.inner.writer.submit(op).await
     }
 
     /// Takes up to `max` queued runs, oldest first, marks them running for

@@ -37,15 +37,32 @@ pub(crate) fn validate_new_run(new: &NewRun) -> Result<()> {
 
 /// Creates and queues a run, unless its guard matches an earlier one.
 pub(crate) struct CreateRun {
-    pub new: NewRun,
-    pub id: RunId,
+    /// The run, its payload and input moved out into `data`.
+    new: NewRun,
+    id: RunId,
+    /// Payload and input, encoded by the caller (off the writer thread).
+    data: Vec<u8>,
+}
+
+impl CreateRun {
+    /// Validates `new` and encodes its payload and input.
+    pub(crate) fn prepare(mut new: NewRun, id: RunId) -> Result<Self> {
+        validate_new_run(&new)?;
+        let data = encode(
+            "run data",
+            &RunData {
+                payload: std::mem::take(&mut new.payload),
+                input: std::mem::take(&mut new.input),
+            },
+        )?;
+        Ok(Self { new, id, data })
+    }
 }
 
 pub(crate) enum CreatePlan {
     Done(CreateOutcome),
     Create {
         run: Box<Run>,
-        data: Vec<u8>,
         /// Dedupe entry key, and the expiry-index key of the entry it replaces.
         dedupe: Option<(Vec<u8>, Option<Vec<u8>>)>,
         cron_last: Option<u64>,
@@ -161,35 +178,28 @@ impl Op for CreateRun {
                 _ => None,
             },
         };
-        let data = encode(
-            "run data",
-            &RunData {
-                payload: new.payload.clone(),
-                input: new.input.clone(),
-            },
-        )?;
         Ok(CreatePlan::Create {
             run: Box::new(run),
-            data,
             dedupe,
             cron_last,
         })
     }
 
     fn write(&self, plan: CreatePlan, t: &mut Tables<'_>) -> Result<CreateOutcome> {
-        let (run, data, dedupe, cron_last) = match plan {
+        let (run, dedupe, cron_last) = match plan {
             CreatePlan::Done(outcome) => return Ok(outcome),
             CreatePlan::Create {
                 run,
-                data,
                 dedupe,
                 cron_last,
-            } => (run, data, dedupe, cron_last),
+            } => (run, dedupe, cron_last),
         };
         let id = run.id.to_bytes();
         let ctx = "creating a run";
         put_run(t, None, &run)?;
-        t.run_data.insert(&id[..], data.as_slice()).during(ctx)?;
+        t.run_data
+            .insert(&id[..], self.data.as_slice())
+            .during(ctx)?;
         let wf = name_key(&run.workflow_id);
         if let (Some((entry_key, replaces)), Some(RunGuard::Dedupe { expires_at, .. })) =
             (dedupe, &self.new.guard)

@@ -1,5 +1,6 @@
 //! Integration tests of the store, one binary (see each module).
 
+mod api;
 mod crash;
 mod dedupe;
 mod group_commit;
