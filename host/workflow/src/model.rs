@@ -62,6 +62,12 @@ pub struct Workflow {
     /// The file it was read from.
     #[serde(skip)]
     pub source: Source,
+    /// Where the id is written.
+    #[serde(skip)]
+    pub id_loc: Loc,
+    /// Where the webhook path is written (the id's place for other triggers).
+    #[serde(skip)]
+    pub path_loc: Loc,
 }
 
 /// The text of a workflow file and where it came from (the store keeps it

@@ -235,10 +235,22 @@ fn map_error(e: &minijinja::Error, t: &Template) -> ExprError {
         ErrorKind::WriteFailure => ExprError::OutputTooLarge {
             limit: t.limits.max_output_bytes,
         },
-        _ => ExprError::Eval {
-            message: engine_message(e),
-        },
+        _ => {
+            let message = engine_message(e);
+            match undefined_note(&message) {
+                Some(path) => ExprError::Undefined { path },
+                None => ExprError::Eval { message },
+            }
+        }
     }
+}
+
+/// The path in a note such as "... (`steps.a.output.n` is undefined)": an
+/// operation failed because a value it used does not exist.
+fn undefined_note(message: &str) -> Option<String> {
+    let end = message.rfind("` is undefined)")?;
+    let start = message[..end].rfind("(`")? + 2;
+    Some(message[start..end].to_owned())
 }
 
 /// The first path the template reads that the context lacks.

@@ -110,9 +110,15 @@ pub fn parse_workflow(
                 path: path.to_path_buf(),
                 text,
             },
+            id_loc: raw.id.loc,
+            path_loc: path_loc(raw.trigger.as_ref()).unwrap_or(raw.id.loc),
         }),
         _ => Err(sink.finish()),
     }
+}
+
+fn path_loc(trigger: Option<&Node>) -> Option<Loc> {
+    Some(trigger?.get("webhook")?.get("path")?.loc)
 }
 
 fn input_schema(cx: &mut Cx<'_>, node: &Node) -> Option<InputSchema> {
