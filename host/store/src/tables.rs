@@ -5,6 +5,8 @@
 //! length-prefixed (`u16` big-endian) so one name is never a prefix of
 //! another's keys. Run ids are 16 bytes whose order is creation order.
 
+use std::collections::BTreeMap;
+
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -161,6 +163,8 @@ pub(crate) struct Tables<'t> {
     pub meta: redb::Table<'t, &'static [u8], u64>,
     pub kv: redb::Table<'t, &'static [u8], &'static [u8]>,
     pub secrets: redb::Table<'t, &'static [u8], &'static [u8]>,
+    /// Counter changes of the batch, written once by [`Tables::finish`].
+    count_deltas: BTreeMap<Vec<u8>, i64>,
 }
 
 impl<'t> Tables<'t> {
@@ -186,7 +190,35 @@ impl<'t> Tables<'t> {
             meta: tx.open_table(META).during(ctx)?,
             kv: tx.open_table(KV).during(ctx)?,
             secrets: tx.open_table(SECRETS).during(ctx)?,
+            count_deltas: BTreeMap::new(),
         })
+    }
+
+    /// Adds `delta` to a run counter (written by [`Tables::finish`]).
+    pub(crate) fn count(&mut self, k: Vec<u8>, delta: i64) {
+        *self.count_deltas.entry(k).or_insert(0) += delta;
+    }
+
+    /// Writes the batch's counter changes; call once, after every operation.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        let ctx = "updating run counters";
+        for (k, delta) in std::mem::take(&mut self.count_deltas) {
+            if delta == 0 {
+                continue;
+            }
+            let current = self
+                .counts
+                .get(k.as_slice())
+                .during(ctx)?
+                .map_or(0, |g| g.value());
+            let next = current.saturating_add_signed(delta);
+            if next == 0 {
+                self.counts.remove(k.as_slice()).during(ctx)?;
+            } else {
+                self.counts.insert(k.as_slice(), next).during(ctx)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -242,7 +242,7 @@ fn commit(db: &Database, jobs: &mut [Box<dyn Job>]) -> Result<()> {
         for job in jobs.iter_mut() {
             job.apply(&mut tables)?;
         }
-        Ok(())
+        tables.finish()
     })();
     match applied {
         Ok(()) => tx.commit().during("committing a write transaction"),

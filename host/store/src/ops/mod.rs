@@ -26,26 +26,6 @@ where
     get_json(runs, "runs", &id.to_bytes())?.ok_or(StoreError::RunNotFound { run: id })
 }
 
-/// Adds `delta` (+1 or -1) to a counter.
-fn bump(t: &mut Tables<'_>, k: &[u8], up: bool) -> Result<()> {
-    let current = t
-        .counts
-        .get(k)
-        .during("reading a counter")?
-        .map_or(0, |g| g.value());
-    let next = if up {
-        current.saturating_add(1)
-    } else {
-        current.saturating_sub(1)
-    };
-    if next == 0 {
-        t.counts.remove(k).during("updating a counter")?;
-    } else {
-        t.counts.insert(k, next).during("updating a counter")?;
-    }
-    Ok(())
-}
-
 fn status_keys(run: &Run, status: RunStatus) -> (Vec<u8>, Vec<u8>) {
     let id = run.id.to_bytes();
     (
@@ -83,8 +63,8 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
             let (global, per_wf) = status_keys(old, status);
             t.by_status.remove(global.as_slice()).during(ctx)?;
             t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
-            bump(t, &count_key(None, status), false)?;
-            bump(t, &count_key(Some(&old.workflow_id), status), false)?;
+            t.count(count_key(None, status), -1);
+            t.count(count_key(Some(&old.workflow_id), status), -1);
             if status == RunStatus::Queued {
                 t.queue.remove(&id[..]).during(ctx)?;
             }
@@ -94,8 +74,8 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
         t.by_workflow_status
             .insert(per_wf.as_slice(), ())
             .during(ctx)?;
-        bump(t, &count_key(None, new.status), true)?;
-        bump(t, &count_key(Some(&new.workflow_id), new.status), true)?;
+        t.count(count_key(None, new.status), 1);
+        t.count(count_key(Some(&new.workflow_id), new.status), 1);
         if new.status == RunStatus::Queued {
             t.queue.insert(&id[..], ()).during(ctx)?;
         }
@@ -147,8 +127,8 @@ pub(crate) fn delete_run(t: &mut Tables<'_>, run: &Run) -> Result<()> {
     let (global, per_wf) = status_keys(run, run.status);
     t.by_status.remove(global.as_slice()).during(ctx)?;
     t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
-    bump(t, &count_key(None, run.status), false)?;
-    bump(t, &count_key(Some(&run.workflow_id), run.status), false)?;
+    t.count(count_key(None, run.status), -1);
+    t.count(count_key(Some(&run.workflow_id), run.status), -1);
     t.queue.remove(&id[..]).during(ctx)?;
     if let Some(wake) = &run.wake {
         t.timers
