@@ -127,7 +127,8 @@ pub struct NewRun {
 pub enum CreateOutcome {
     /// A new run was created and queued.
     Created(RunId),
-    /// The guard matched an earlier run: nothing was created.
+    /// The guard matched an earlier run: nothing was created. (That run
+    /// may have been pruned since; its guard outlives it.)
     Existing(RunId),
     /// The cron slot is older than the retention horizon: its record may
     /// have been pruned, so it is refused rather than fired twice.
