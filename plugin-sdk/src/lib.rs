@@ -1,4 +1,4 @@
-//! Write [Relais](https://example.invalid/relais) plugins in Rust.
+//! Write Relais plugins in Rust.
 //!
 //! A plugin is a WebAssembly component (`wasm32-wasip2`) that offers steps to
 //! workflows: `uses: NAME/STEP`. This crate gives it:
@@ -31,10 +31,8 @@
 //! [dependencies]
 //! relais-plugin-sdk = "0.1"
 //! serde = { version = "1", features = ["derive"] }
-//! schemars = "1"
-//!
-//! [dev-dependencies]
 //! serde_json = "1"
+//! schemars = "1"
 //! ```
 //!
 //! `src/lib.rs`:

@@ -406,3 +406,6 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
