@@ -255,7 +255,9 @@ pub struct Step {
     pub loc: Loc,
     /// What it does.
     pub action: Action,
-    /// `if`: run only when this gives `true`.
+    /// `if`: run only when this gives `true` (an error when it gives
+    /// anything but a boolean). On a `for_each` step it is evaluated once,
+    /// before the items, and cannot read `item`.
     #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
     pub condition: Option<Template>,
     /// The fallback step to run when this one finally fails.
@@ -308,7 +310,9 @@ pub struct PluginCall {
 /// `for_each`: run the call once per item.
 #[derive(Clone, Debug, Serialize)]
 pub struct ForEach {
-    /// Renders to the list of items (evaluated once, before the first item).
+    /// Renders to the list of items (evaluated once, before the first item;
+    /// anything but a list fails the step). The step's output is the list
+    /// of the items' outputs, in item order.
     pub items: Template,
     /// Items in flight at once (default 1).
     pub concurrency: u32,

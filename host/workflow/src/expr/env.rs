@@ -2,6 +2,7 @@
 //! recursion limit, the date helpers, and rendering with an output cap.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, OnceLock};
 
@@ -43,6 +44,8 @@ pub(crate) struct TemplateSet {
     shared: Arc<OnceLock<Environment<'static>>>,
     limits: Limits,
     next: usize,
+    /// Filter and test names already probed: `(is_test, name) -> exists`.
+    probed: HashMap<(bool, String), bool>,
 }
 
 impl TemplateSet {
@@ -59,6 +62,7 @@ impl TemplateSet {
             shared: Arc::new(OnceLock::new()),
             limits,
             next: 0,
+            probed: HashMap::new(),
         }
     }
 
@@ -68,21 +72,31 @@ impl TemplateSet {
     }
 
     /// Whether a filter of that name exists.
-    pub fn has_filter(&self, name: &str) -> bool {
-        probe(
-            &self.env,
-            &format!("{{{{ none | {name} }}}}"),
-            ErrorKind::UnknownFilter,
-        )
+    pub fn has_filter(&mut self, name: &str) -> bool {
+        self.probe(false, name)
     }
 
     /// Whether a test of that name exists.
-    pub fn has_test(&self, name: &str) -> bool {
-        probe(
-            &self.env,
-            &format!("{{{{ none is {name} }}}}"),
-            ErrorKind::UnknownTest,
-        )
+    pub fn has_test(&mut self, name: &str) -> bool {
+        self.probe(true, name)
+    }
+
+    fn probe(&mut self, test: bool, name: &str) -> bool {
+        let key = (test, name.to_owned());
+        if let Some(&known) = self.probed.get(&key) {
+            return known;
+        }
+        let (src, unknown) = if test {
+            (format!("{{{{ none is {name} }}}}"), ErrorKind::UnknownTest)
+        } else {
+            (format!("{{{{ none | {name} }}}}"), ErrorKind::UnknownFilter)
+        };
+        let exists = match self.env.render_str(&src, ()) {
+            Ok(_) => true,
+            Err(e) => e.kind() != unknown,
+        };
+        self.probed.insert(key, exists);
+        exists
     }
 
     /// A string from a `with` value known to contain template syntax; a
@@ -146,13 +160,6 @@ impl TemplateSet {
     pub fn finish(self) {
         // Only this set ever fills its cell, so it is empty here.
         let _ = self.shared.set(self.env);
-    }
-}
-
-fn probe(env: &Environment<'_>, src: &str, unknown: ErrorKind) -> bool {
-    match env.render_str(src, ()) {
-        Ok(_) => true,
-        Err(e) => e.kind() != unknown,
     }
 }
 

@@ -5,6 +5,7 @@
 mod input;
 mod raw;
 mod refs;
+mod retry;
 mod step;
 mod trigger;
 

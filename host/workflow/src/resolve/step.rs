@@ -6,12 +6,12 @@ use indexmap::IndexMap;
 
 use crate::error::{Loc, WorkflowError};
 use crate::ids::{PluginRef, SecretName, StepId, ValueName};
-use crate::model::{Action, Backoff, ForEach, ForEachPolicy, Input, PluginCall, Retry, Step, Wait};
+use crate::model::{Action, ForEach, ForEachPolicy, Input, PluginCall, Retry, Step, Wait};
 use crate::yaml::{Located, Node, NodeKind, from_node};
 
-use super::raw::{RawRetry, RawStep, RawWaitUntil};
+use super::raw::{RawStep, RawWaitUntil};
 use super::refs::{self, StepInfo};
-use super::{Cx, Site, input};
+use super::{Cx, Site, input, retry};
 
 /// Resolves every step; `None` if any step (or the whole) has a problem.
 pub(super) fn resolve_all(cx: &mut Cx<'_>, nodes: &[Node], list_loc: Loc) -> Option<Vec<Step>> {
@@ -299,7 +299,7 @@ fn plugin(
         }
     }
     let retry = match &raw.retry {
-        Some(r) => retry(cx, &r.value, r.loc, scope),
+        Some(r) => retry::resolve(cx, &r.value, scope),
         None => Some(Retry::NONE),
     };
     let timeout = match &raw.timeout {
@@ -347,85 +347,6 @@ fn plugin(
         timeout: timeout?,
         for_each: for_each?,
     })))
-}
-
-fn retry(cx: &mut Cx<'_>, raw: &RawRetry, loc: Loc, scope: &str) -> Option<Retry> {
-    let mut ok = true;
-    let attempts = match &raw.attempts {
-        Some(a) if a.value == 0 || a.value > 100 => {
-            cx.error(
-                a.loc,
-                scope,
-                WorkflowError::InvalidValue {
-                    field: "retry.attempts",
-                    reason: format!(
-                        "expected 1 to 100 (attempts in all, the first included), found {}",
-                        a.value
-                    ),
-                },
-            );
-            ok = false;
-            0
-        }
-        Some(a) => a.value,
-        None => 3,
-    };
-    let initial = match &raw.initial {
-        Some(d) => cx.duration(d, scope),
-        None => Some(crate::duration::Duration::from_secs_const(10)),
-    };
-    let max = match &raw.max {
-        Some(d) => cx.duration(d, scope),
-        None => initial.map(|i| i.max(crate::duration::Duration::from_secs_const(3600))),
-    };
-    if let (Some(i), Some(m), Some(raw_max)) = (initial, max, &raw.max)
-        && m < i
-    {
-        cx.error(
-            raw_max.loc,
-            scope,
-            WorkflowError::InvalidValue {
-                field: "retry.max",
-                reason: format!("expected at least `initial` ({i}), found {m}"),
-            },
-        );
-        ok = false;
-    }
-    let jitter = match &raw.jitter {
-        None => Some(0.0),
-        Some(n) => match &n.kind {
-            NodeKind::Bool(true) => Some(0.2),
-            NodeKind::Bool(false) => Some(0.0),
-            NodeKind::Float(f) if (0.0..=1.0).contains(f) => Some(*f),
-            NodeKind::Int(0) | NodeKind::UInt(0) => Some(0.0),
-            NodeKind::Int(1) | NodeKind::UInt(1) => Some(1.0),
-            _ => {
-                cx.error(
-                    n.loc,
-                    scope,
-                    WorkflowError::InvalidValue {
-                        field: "retry.jitter",
-                        reason: format!(
-                            "expected true, false or a fraction from 0 to 1, found {}",
-                            n.to_json()
-                        ),
-                    },
-                );
-                None
-            }
-        },
-    };
-    let _ = loc;
-    if !ok {
-        return None;
-    }
-    Some(Retry {
-        attempts,
-        backoff: raw.backoff.unwrap_or(Backoff::Exponential),
-        initial: initial?,
-        max: max?,
-        jitter: jitter?,
-    })
 }
 
 fn wait_action(cx: &mut Cx<'_>, index: usize, node: &Node, scope: &str) -> Option<Action> {

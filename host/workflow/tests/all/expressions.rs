@@ -244,3 +244,11 @@ fn retry_delays_grow_and_stay_capped() {
     let none = relais_workflow::model::Retry::NONE;
     assert_eq!(none.attempts, 1);
 }
+
+#[test]
+fn a_workflow_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<relais_workflow::Workflow>();
+    shared::<relais_workflow::Template>();
+    shared::<relais_workflow::Catalog>();
+}
