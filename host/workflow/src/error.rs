@@ -323,6 +323,34 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The source line the problem is on, with a caret under the column, for
+    /// terminals (empty when the position is unknown or outside `text`):
+    ///
+    /// ```text
+    ///    |
+    /// 14 |     uses: emial/send
+    ///    |           ^
+    /// ```
+    pub fn snippet(&self, text: &str) -> String {
+        let Some(line) = (self.loc.line as usize)
+            .checked_sub(1)
+            .and_then(|i| text.lines().nth(i))
+        else {
+            return String::new();
+        };
+        let number = self.loc.line.to_string();
+        let pad = " ".repeat(number.len());
+        // Keep tabs so the caret lines up under them.
+        let lead: String = line
+            .chars()
+            .take((self.loc.column as usize).saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        format!("{pad} |\n{number} | {line}\n{pad} | {lead}^\n")
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -410,5 +438,38 @@ impl<'a> Sink<'a> {
         self.items.sort_by_key(|d| d.loc);
         self.items.dedup();
         WorkflowErrors(self.items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_point_at_the_column() {
+        let d = Diagnostic::new(
+            Path::new("x.yaml"),
+            Loc::new(2, 11),
+            "step \"a\"",
+            WorkflowError::NoSteps,
+        );
+        let text = "id: x\n    uses: emial/send\n";
+        assert_eq!(
+            d.snippet(text),
+            "  |\n2 |     uses: emial/send\n  |           ^\n"
+        );
+        let far = Diagnostic::new(
+            Path::new("x.yaml"),
+            Loc::new(9, 1),
+            "",
+            WorkflowError::NoSteps,
+        );
+        assert_eq!(far.snippet(text), "");
+        let none = Diagnostic::new(Path::new("x.yaml"), Loc::NONE, "", WorkflowError::NoSteps);
+        assert_eq!(none.snippet(text), "");
+        assert_eq!(
+            none.to_string(),
+            "x.yaml: expected at least one step that is not only a fallback"
+        );
     }
 }

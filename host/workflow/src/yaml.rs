@@ -136,6 +136,9 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, YamlError> {
                 message.truncate(cut);
             }
         }
+        if message.starts_with("multiple YAML documents") {
+            message = "expected one workflow per file, found several YAML documents".to_owned();
+        }
         YamlError { message, loc }
     })
 }

@@ -40,6 +40,17 @@ pub fn parse_workflow(
             return Err(cx.sink.finish());
         }
     };
+    if root.kind == NodeKind::Null {
+        cx.error(
+            root.loc,
+            "",
+            WorkflowError::Shape {
+                message: "the file is empty: expected a mapping with id, trigger and steps"
+                    .to_owned(),
+            },
+        );
+        return Err(cx.sink.finish());
+    }
     if root.entries().is_none() {
         cx.error(
             root.loc,

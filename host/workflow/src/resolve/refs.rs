@@ -186,6 +186,18 @@ fn check_use(
             if cx.templates.is_global(root) {
                 continue;
             }
+            if (root == "item" || root == "index") && current.is_some() {
+                let field = if root == "item" { "item" } else { "index" };
+                cx.error(
+                    u.loc,
+                    &u.scope,
+                    WorkflowError::Misplaced {
+                        field,
+                        requirement: "is only available in the `with` of a `for_each` step",
+                    },
+                );
+                continue;
+            }
             cx.error(
                 u.loc,
                 &u.scope,
