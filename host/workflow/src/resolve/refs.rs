@@ -344,7 +344,7 @@ fn code_end(body: &str, close: &str) -> Option<usize> {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == b'"' || c == b'\'' => quote = Some(c),
-            None if body[i..].starts_with(close) => return Some(i),
+            None if bytes[i..].starts_with(close.as_bytes()) => return Some(i),
             None => {}
         }
         i += 1;
@@ -418,6 +418,12 @@ mod tests {
         );
         assert_eq!(f, ["add_days", "format_date", "upper"]);
         assert_eq!(t, ["defined"]);
+        let (f, t) = helpers(
+            "Échéance {{ 'é{{' ~ d | upper }} à {{ \"ü\" | lower }}é",
+            Form::Text,
+        );
+        assert_eq!(f, ["lower", "upper"]);
+        assert!(t.is_empty());
         let (f, t) = helpers("steps.a.output.n is number", Form::Expression);
         assert!(f.is_empty());
         assert_eq!(t, ["number"]);
