@@ -100,3 +100,41 @@ fn the_source_text_is_kept() {
     assert_eq!(w.source.text, text);
     assert_eq!(w.source.path, p);
 }
+
+#[test]
+fn hostile_yaml_is_refused_without_crashing() {
+    let deep = format!(
+        "id: x\nsteps: {}{}\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        bomb.push_str(&format!(
+            "{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n",
+            (b'a' + i) as char,
+            (b'a' + i) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char
+        ));
+    }
+    for text in [
+        deep.as_str(),
+        bomb.as_str(),
+        "\u{0}",
+        "id: [",
+        "? [a]\n: b\n",
+        "id: x\nsteps:\n  - {id: a, wait: 1d}\n  - *nope\n",
+    ] {
+        let r = relais_workflow::parse_workflow("h.yaml", text, &catalog());
+        assert!(r.is_err(), "{text:.40}");
+    }
+}
