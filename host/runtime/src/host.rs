@@ -1,0 +1,185 @@
+//! The imports the host grants a plugin (`log`, `secrets`, `kv`, and the
+//! standard `wasi:*` interfaces a Rust guest links), and the per-invocation
+//! state behind them.
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::kv::{self, KvStore};
+use crate::limits::Limiter;
+use crate::outbound::Outbound;
+use crate::secrets::Secrets;
+
+pub(crate) mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "relais:plugin/plugin",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+        require_store_data_send: true,
+    });
+}
+
+pub use bindings::relais::plugin::types::Level;
+
+/// One line of an invocation's log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LogLine {
+    /// Milliseconds since the invocation started.
+    pub at_ms: u64,
+    /// `trace`, `debug`, `info`, `warn`, `error`; `host` for lines the host
+    /// adds (refused requests, limits, a panic message).
+    pub level: String,
+    /// The text, with granted secret values masked.
+    pub message: String,
+}
+
+/// The log of one invocation, capped in bytes.
+#[derive(Debug)]
+pub(crate) struct LogBuffer {
+    pub(crate) lines: Vec<LogLine>,
+    bytes: usize,
+    max_bytes: usize,
+    dropped: usize,
+    started: std::time::Instant,
+}
+
+impl LogBuffer {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            lines: Vec::new(),
+            bytes: 0,
+            max_bytes,
+            dropped: 0,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, level: &str, message: String) {
+        if self.bytes + message.len() > self.max_bytes {
+            self.dropped += 1;
+            return;
+        }
+        self.bytes += message.len();
+        self.lines.push(LogLine {
+            at_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            level: level.to_string(),
+            message,
+        });
+    }
+
+    /// Host lines are always kept: they explain failures.
+    pub(crate) fn host(&mut self, message: String) {
+        self.lines.push(LogLine {
+            at_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            level: "host".into(),
+            message,
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<LogLine> {
+        if self.dropped > 0 {
+            let text = format!(
+                "{} log line(s) dropped: the log limit is {} bytes per invocation",
+                self.dropped, self.max_bytes
+            );
+            self.host(text);
+        }
+        self.lines
+    }
+}
+
+/// Everything one store (one invocation) owns.
+pub(crate) struct State {
+    pub(crate) plugin: Arc<str>,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) outbound: Outbound,
+    pub(crate) limiter: Limiter,
+    pub(crate) log: LogBuffer,
+    pub(crate) secrets: Secrets,
+    pub(crate) kv: Arc<dyn KvStore>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}
+
+impl bindings::relais::plugin::types::Host for State {}
+
+impl bindings::relais::plugin::log::Host for State {
+    async fn write(&mut self, level: Level, message: String) {
+        let level = match level {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        };
+        let message = self.secrets.redact(&message);
+        self.log.push(level, message);
+    }
+}
+
+impl bindings::relais::plugin::secrets::Host for State {
+    async fn get(&mut self, name: String) -> Option<String> {
+        self.secrets.get(&name).map(|v| v.expose().to_string())
+    }
+}
+
+impl bindings::relais::plugin::kv::Host for State {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, String> {
+        kv::check(&key, None)?;
+        self.kv.get(&self.plugin, &key).await
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        kv::check(&key, Some(&value))?;
+        self.kv.set(&self.plugin, &key, value).await
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), String> {
+        kv::check(&key, None)?;
+        self.kv.delete(&self.plugin, &key).await
+    }
+}
+
+/// Links every import a plugin may use. WASI is linked because Rust's std
+/// imports it, but the context built for each invocation grants nothing:
+/// no preopened directories, no environment, no sockets, no name lookup,
+/// no stdin, stdout discarded, stderr captured into the run log.
+pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<State>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    use bindings::relais::plugin as p;
+    p::types::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
+    p::log::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
+    p::secrets::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
+    p::kv::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
+    Ok(linker)
+}

@@ -1,0 +1,345 @@
+//! Outbound HTTP for plugins: the `send_request` hook of `wasi:http`.
+//!
+//! A request leaves only towards an origin granted to the plugin. The host
+//! name is resolved here, every resolved address is checked (private,
+//! loopback, link-local and metadata addresses need an explicit grant), and
+//! the connection goes to the address that was checked, so a second DNS
+//! answer cannot redirect it (no DNS rebinding). Redirects are handed back
+//! to the plugin as they are; a plugin that follows one makes a new request,
+//! checked again.
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use http_body_util::BodyExt;
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::grants::{HttpGrants, Origin};
+use crate::limits::Limit;
+
+/// What happened during an invocation that the host must report, shared
+/// between the store and the tasks that carry outbound requests.
+#[derive(Debug, Default)]
+pub(crate) struct Incidents {
+    pub(crate) limit: Option<Limit>,
+    pub(crate) notes: Vec<String>,
+}
+
+pub(crate) type SharedIncidents = Arc<Mutex<Incidents>>;
+
+fn note(incidents: &SharedIncidents, text: String) {
+    tracing::info!(target: "relais::outbound", "{text}");
+    incidents
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .notes
+        .push(text);
+}
+
+fn hit(incidents: &SharedIncidents, limit: Limit, text: String) {
+    let mut i = incidents.lock().unwrap_or_else(|e| e.into_inner());
+    i.limit.get_or_insert(limit);
+    i.notes.push(text);
+}
+
+/// The per-invocation `wasi:http` hooks.
+pub(crate) struct Outbound {
+    pub(crate) grants: Arc<HttpGrants>,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) requests_left: u32,
+    pub(crate) deadline: tokio::time::Instant,
+    pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) incidents: SharedIncidents,
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + std::marker::Send>,
+                ),
+                HttpError,
+            >,
+        > + std::marker::Send,
+>;
+
+impl WasiHttpHooks for Outbound {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + std::marker::Send>,
+    ) -> SendFuture {
+        let incidents = self.incidents.clone();
+        let refuse = move |err: HttpError, text: String| -> SendFuture {
+            note(&incidents, text);
+            Box::new(async move { Err(err) })
+        };
+        let Some(origin) = Origin::of_uri(request.uri()) else {
+            let text = format!("refused request to {}: no scheme or host", request.uri());
+            return refuse(HttpError::HttpRequestUriInvalid, text);
+        };
+        if !self.grants.allows(&origin) {
+            let text = format!("refused request to {origin}: origin not granted to this plugin");
+            return refuse(HttpError::HttpRequestDenied, text);
+        }
+        if self.requests_left == 0 {
+            hit(
+                &self.incidents,
+                Limit::HttpRequests,
+                format!("refused request to {origin}: request limit reached"),
+            );
+            return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+        }
+        self.requests_left -= 1;
+        let job = Send {
+            grants: self.grants.clone(),
+            origin,
+            max_response_bytes: self.max_response_bytes,
+            deadline: self.deadline,
+            tls: self.tls.clone(),
+            incidents: self.incidents.clone(),
+            options,
+        };
+        Box::new(job.run(request))
+    }
+}
+
+struct Send {
+    grants: Arc<HttpGrants>,
+    origin: Origin,
+    max_response_bytes: u64,
+    deadline: tokio::time::Instant,
+    tls: Arc<rustls::ClientConfig>,
+    incidents: SharedIncidents,
+    options: Option<RequestOptions>,
+}
+
+impl Send {
+    async fn run(
+        self,
+        mut request: http::Request<WasiBody>,
+    ) -> Result<
+        (
+            http::Response<WasiBody>,
+            Box<dyn Future<Output = Result<(), HttpError>> + std::marker::Send>,
+        ),
+        HttpError,
+    > {
+        let origin = &self.origin;
+        let connect_timeout = self.timeout(|o| o.connect_timeout, Duration::from_secs(10));
+        let addr = self.resolve(connect_timeout).await?;
+        let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| HttpError::ConnectionTimeout)?
+            .map_err(|e| {
+                note(
+                    &self.incidents,
+                    format!("connection to {origin} failed: {e}"),
+                );
+                HttpError::ConnectionRefused
+            })?;
+        let _ = tcp.set_nodelay(true);
+
+        let io: Box<dyn Io> = if origin.scheme == "https" {
+            let name = match origin.ip_literal() {
+                Some(ip) => rustls::pki_types::ServerName::from(ip),
+                None => rustls::pki_types::ServerName::try_from(origin.host.clone())
+                    .map_err(|_| HttpError::HttpRequestUriInvalid)?,
+            };
+            let connector = tokio_rustls::TlsConnector::from(self.tls.clone());
+            let tls = tokio::time::timeout(connect_timeout, connector.connect(name, tcp))
+                .await
+                .map_err(|_| HttpError::ConnectionTimeout)?
+                .map_err(|e| {
+                    note(&self.incidents, format!("tls with {origin} failed: {e}"));
+                    HttpError::TlsCertificateError
+                })?;
+            Box::new(tls)
+        } else {
+            Box::new(tcp)
+        };
+
+        let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+            .handshake(TokioIo::new(io))
+            .await
+            .map_err(HttpError::from)?;
+        let conn_task = tokio::spawn(conn);
+
+        // Only the path goes on the request line; the authority is in `Host`.
+        let path = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
+
+        let first_byte = self.timeout(|o| o.first_byte_timeout, Duration::from_secs(60));
+        let response = tokio::time::timeout(first_byte, sender.send_request(request))
+            .await
+            .map_err(|_| HttpError::ConnectionReadTimeout)?
+            .map_err(HttpError::from)?;
+
+        let max = self.max_response_bytes;
+        if let Some(len) = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && len > max
+        {
+            conn_task.abort();
+            hit(
+                &self.incidents,
+                Limit::HttpResponseSize,
+                format!("response from {origin} announces {len} bytes, the limit is {max}"),
+            );
+            return Err(HttpError::HttpResponseBodySize(Some(len)));
+        }
+        let incidents = self.incidents.clone();
+        let origin = origin.to_string();
+        let response = response.map(move |body| {
+            Capped {
+                inner: body,
+                left: max,
+                max,
+                origin,
+                incidents,
+            }
+            .boxed_unsync()
+        });
+        let worker = async move {
+            match conn_task.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(HttpError::from(e)),
+                Err(_) => Ok(()),
+            }
+        };
+        Ok((response, Box::new(worker)))
+    }
+
+    fn timeout(
+        &self,
+        pick: impl Fn(&RequestOptions) -> Option<Duration>,
+        default: Duration,
+    ) -> Duration {
+        let asked = self.options.as_ref().and_then(pick).unwrap_or(default);
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        asked.min(left)
+    }
+
+    /// Resolves the origin's host and returns the first address the grants
+    /// allow; every refused address is noted.
+    async fn resolve(&self, timeout: Duration) -> Result<SocketAddr, HttpError> {
+        let origin = &self.origin;
+        let addrs: Vec<SocketAddr> = match origin.ip_literal() {
+            Some(ip) => vec![SocketAddr::new(ip, origin.port)],
+            None => {
+                let lookup = tokio::net::lookup_host((origin.host.as_str(), origin.port));
+                match tokio::time::timeout(timeout, lookup).await {
+                    Err(_) => return Err(HttpError::DnsTimeout),
+                    Ok(Err(e)) => {
+                        note(&self.incidents, format!("cannot resolve {origin}: {e}"));
+                        return Err(HttpError::DestinationNotFound);
+                    }
+                    Ok(Ok(it)) => it.collect(),
+                }
+            }
+        };
+        let mut refused: Vec<IpAddr> = Vec::new();
+        for addr in &addrs {
+            if self.grants.allows_address(origin, addr.ip()) {
+                return Ok(*addr);
+            }
+            refused.push(addr.ip());
+        }
+        let list = refused
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        note(
+            &self.incidents,
+            format!(
+                "refused request to {origin}: it resolves to {list}, a private, loopback, \
+                 link-local or metadata address that is not granted"
+            ),
+        );
+        Err(HttpError::DestinationIpProhibited)
+    }
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + std::marker::Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + std::marker::Send + Unpin> Io for T {}
+
+/// A response body that fails once more than `max` bytes have come through.
+struct Capped {
+    inner: hyper::body::Incoming,
+    left: u64,
+    max: u64,
+    origin: String,
+    incidents: SharedIncidents,
+}
+
+impl Body for Capped {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let len = data.len() as u64;
+                    if len > self.left {
+                        let text = format!(
+                            "response from {} exceeded the limit of {} bytes",
+                            self.origin, self.max
+                        );
+                        hit(&self.incidents, Limit::HttpResponseSize, text);
+                        self.left = 0;
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
+                            self.max,
+                        )))));
+                    }
+                    self.left -= len;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+/// TLS client settings shared by every invocation: the Mozilla root set.
+pub(crate) fn tls_config() -> Arc<rustls::ClientConfig> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    match config {
+        Ok(c) => Arc::new(c),
+        Err(e) => panic!("ring provider supports the default TLS versions: {e}"),
+    }
+}
