@@ -1,0 +1,3 @@
+//! Each vendor connector against its vendor's contract.
+//!
+//! Needs `scripts/build-plugins.sh` (the plugins) and Node.js (the mocks).
