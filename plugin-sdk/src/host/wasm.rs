@@ -44,8 +44,10 @@ pub(crate) fn kv_delete(key: &str) -> Result<(), String> {
 /// Sends a request and reads the whole answer, blocking.
 ///
 /// `handle` is called before the body is written: the host reads the body
-/// while it sends the request, and its body buffer is small, so writing a
-/// large body first would wait forever for room.
+/// while it sends the request, and its body buffer is small (wasmtime's
+/// default holds one chunk), so writing a large body first would wait
+/// forever for room. The body's length is announced in `content-length`
+/// (set by the caller), so the host sends no chunked body.
 pub(crate) fn http_send(req: &WireRequest<'_>) -> Result<WireResponse, WireError> {
     let entries: Vec<(String, Vec<u8>)> = req
         .headers
@@ -72,13 +74,19 @@ pub(crate) fn http_send(req: &WireRequest<'_>) -> Result<WireResponse, WireError
     request
         .set_path_with_query(Some(&req.parts.path_with_query))
         .map_err(|()| WireError::Invalid("path refused by the host".to_owned()))?;
+    let Some(data) = req.body else {
+        // No body resource at all: the host sends no body (and no
+        // `transfer-encoding: chunked` on a GET).
+        let future = outgoing_handler::handle(request, None).map_err(error_code)?;
+        return read_response(wait(&future)?);
+    };
     let body = request
         .body()
         .map_err(|()| WireError::Invalid("request body unavailable".to_owned()))?;
 
     let future = outgoing_handler::handle(request, None).map_err(error_code)?;
 
-    let written = write_body(&body, req.body.unwrap_or_default());
+    let written = write_body(&body, data);
     let finished = wasi::OutgoingBody::finish(body, None);
     // The host's verdict on the request comes first: when it refused or
     // failed, writing the body failed too, for that reason.

@@ -279,7 +279,9 @@ impl RequestBuilder {
 
     /// Sends the request and reads the whole answer.
     ///
-    /// Any status is an `Ok` answer here; use
+    /// A body is sent with its `content-length` (a `content-length` header
+    /// that does not match the body is refused); `POST`, `PUT` and `PATCH`
+    /// without a body send an empty one. Any status is an `Ok` answer here; use
     /// [`Response::error_for_status`] to turn 4xx/5xx into errors.
     pub fn send(self) -> Result<Response, Error> {
         if let Some(err) = self.error {
@@ -303,12 +305,33 @@ impl RequestBuilder {
                 });
             }
         }
+        let mut headers = self.headers;
+        let body = match (self.body, &self.method) {
+            // Servers expect a length on these, even when there is no body.
+            (None, Method::Post | Method::Put | Method::Patch) => Some(Vec::new()),
+            (body, _) => body,
+        };
+        if let Some(body) = &body {
+            match headers.get("content-length") {
+                None => headers.append("content-length", body.len().to_string()),
+                Some(given) if given.trim() == body.len().to_string() => {}
+                Some(given) => {
+                    return Err(Error::InvalidRequest {
+                        url: self.url,
+                        reason: format!(
+                            "content-length {given:?} does not match the body's {} bytes",
+                            body.len()
+                        ),
+                    });
+                }
+            }
+        }
         let wire = host::WireRequest {
             method: &self.method,
             url: &self.url,
             parts: &parts,
-            headers: &self.headers,
-            body: self.body.as_deref(),
+            headers: &headers,
+            body: body.as_deref(),
         };
         match host::http_send(&wire) {
             Ok(raw) => {

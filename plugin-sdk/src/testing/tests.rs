@@ -229,3 +229,43 @@ fn kv_host_failures_are_retryable() {
         }
     });
 }
+
+#[test]
+fn content_length_is_set_for_bodies_only() {
+    let host = FakeHost::new().on_request(|_| Some(FakeResponse::ok()));
+    host.run(|| {
+        http::get("http://127.0.0.1/").send().unwrap();
+        http::delete("http://127.0.0.1/").send().unwrap();
+        http::post("http://127.0.0.1/").send().unwrap();
+        http::put("http://127.0.0.1/").text("héllo").send().unwrap();
+        http::post("http://127.0.0.1/")
+            .header("Content-Length", "2")
+            .body(b"ab".to_vec())
+            .send()
+            .unwrap();
+        let err = http::post("http://127.0.0.1/")
+            .header("content-length", "3")
+            .body(b"ab".to_vec())
+            .send()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid request to http://127.0.0.1/: content-length \"3\" does not match the body's 2 bytes"
+        );
+    });
+    let lengths: Vec<Option<String>> = host
+        .requests()
+        .iter()
+        .map(|r| r.header("content-length").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        lengths,
+        [
+            None,
+            None,
+            Some("0".into()),
+            Some("6".into()),
+            Some("2".into())
+        ]
+    );
+}
