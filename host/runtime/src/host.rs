@@ -108,6 +108,7 @@ pub(crate) struct State {
     pub(crate) log: LogBuffer,
     pub(crate) secrets: Secrets,
     pub(crate) kv: Arc<dyn KvStore>,
+    pub(crate) mail: crate::mail::MailCtx,
 }
 
 impl WasiView for State {
@@ -168,6 +169,22 @@ impl bindings::relais::plugin::kv::Host for State {
     }
 }
 
+impl crate::mail::bindings::relais::plugin::mail::Host for State {
+    #[tracing::instrument(skip(self, message), fields(plugin = %self.plugin))]
+    async fn send(
+        &mut self,
+        relay: String,
+        message: crate::mail::bindings::relais::plugin::mail::Message,
+    ) -> Result<
+        crate::mail::bindings::relais::plugin::mail::Sent,
+        crate::mail::bindings::relais::plugin::mail::SendError,
+    > {
+        let (result, note) = self.mail.send(&relay, message).await;
+        self.log.host(self.secrets.redact(&note));
+        result
+    }
+}
+
 /// Links every import a plugin may use. WASI is linked because Rust's std
 /// imports it, but the context built for each invocation grants nothing:
 /// no preopened directories, no environment, no sockets, no name lookup,
@@ -181,5 +198,9 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<State
     p::log::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
     p::secrets::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
     p::kv::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)?;
+    crate::mail::bindings::relais::plugin::mail::add_to_linker::<_, HasSelf<State>>(
+        &mut linker,
+        |s| s,
+    )?;
     Ok(linker)
 }

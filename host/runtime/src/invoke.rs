@@ -261,6 +261,12 @@ async fn run(
         log: LogBuffer::new(limits.log_bytes),
         secrets: inv.secrets.clone(),
         kv: inv.kv.clone(),
+        mail: crate::mail::MailCtx::new(
+            shared.mail.clone(),
+            &inner.settings.mail,
+            inner.name.clone(),
+            tokio::time::Instant::from_std(deadline),
+        ),
     };
     let mut store = Store::new(&shared.engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -299,6 +305,13 @@ async fn run(
     }
     let panic_text = stderr.text();
     let result = match outcome {
+        // A step that failed because the host cut it off (an HTTP response
+        // over its cap, too many requests) failed on a limit, whatever the
+        // plugin made of it.
+        Ok(Returned::Output(Err(_))) if incidents.limit.is_some() => Err(InvokeError::Limit {
+            limit: incidents.limit.unwrap_or(Limit::Resources),
+            message: incidents.notes.last().cloned().unwrap_or_default(),
+        }),
         Ok(r) => Ok(r),
         Err(f) => Err(classify(
             f,

@@ -3,7 +3,8 @@
 //! Loads WebAssembly components that implement the `relais:plugin@0.1.0`
 //! contract (`wit/plugin.wit`), and runs their steps, each in a fresh
 //! instance, under per-plugin limits (memory, time, output, log volume, HTTP
-//! response size) and grants (outbound HTTP origins, secrets).
+//! response size) and grants (outbound HTTP origins, secrets, the SMTP relays
+//! of the `mail` capability).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +32,7 @@ mod host;
 mod invoke;
 mod kv;
 mod limits;
+mod mail;
 mod outbound;
 mod plugin;
 mod runtime;
@@ -43,6 +45,9 @@ pub use host::LogLine;
 pub use invoke::{Context, Invocation, InvokeError, Outcome, StepError};
 pub use kv::{KvFuture, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
 pub use limits::{Limit, Limits, MAX_MEMORY_BYTES};
+pub use mail::{
+    MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_INVOCATION, MailRelay, MailRelayError, MailTls,
+};
 pub use plugin::{Plugin, PluginInfo, PluginSettings, StepInfo};
 pub use runtime::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig};
 pub use secrets::{SecretValue, Secrets};

@@ -23,6 +23,9 @@ pub struct PluginSettings {
     pub limits: Limits,
     /// Where its outbound HTTP may go.
     pub http: HttpGrants,
+    /// Names of the SMTP relays it may send mail through (`mail.send`);
+    /// empty means none.
+    pub mail: Vec<String>,
 }
 
 /// A plugin's description, as returned by its `describe` export.

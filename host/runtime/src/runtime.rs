@@ -1,6 +1,7 @@
 //! The engine: one wasmtime configuration for every plugin, a linker with
 //! the granted imports, the precompiled-component cache and the epoch clock.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::cache::{CacheOutcome, ComponentCache};
 use crate::host::{self, State};
 use crate::limits::MAX_MEMORY_BYTES;
+use crate::mail::{MailRelay, MailRelayError, Relays};
 use crate::plugin::{Plugin, PluginSettings};
 
 /// How often the epoch advances: the granularity of timeouts, and how often
@@ -28,6 +30,9 @@ pub struct RuntimeConfig {
     /// Bytes of linear memory kept mapped in a reused slot, so a fresh
     /// instance of a small plugin does not fault its pages in again.
     pub keep_resident_bytes: usize,
+    /// SMTP relays plugins may send mail through, by name (each plugin
+    /// only through those its settings grant).
+    pub mail_relays: BTreeMap<String, MailRelay>,
 }
 
 impl Default for RuntimeConfig {
@@ -36,6 +41,7 @@ impl Default for RuntimeConfig {
             cache_dir: None,
             max_instances: 1000,
             keep_resident_bytes: 2 << 20,
+            mail_relays: BTreeMap::new(),
         }
     }
 }
@@ -62,6 +68,9 @@ pub enum LoadError {
         /// What wasmtime said.
         message: String,
     },
+    /// A configured mail relay cannot be used.
+    #[error(transparent)]
+    MailRelay(#[from] MailRelayError),
     /// `describe` failed or returned something invalid.
     #[error("plugin {path}: describe failed: {message}")]
     Describe {
@@ -106,6 +115,7 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<State>,
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) mail: Arc<Relays>,
     _clock: EpochClock,
 }
 
@@ -129,6 +139,7 @@ impl Runtime {
     pub fn new(config: &RuntimeConfig) -> Result<Self, LoadError> {
         let engine = Engine::new(&engine_config(config)).map_err(LoadError::Engine)?;
         let linker = host::linker(&engine).map_err(LoadError::Engine)?;
+        let mail = Arc::new(Relays::new(&config.mail_relays)?);
         let cache = match &config.cache_dir {
             Some(dir) => Some(
                 ComponentCache::new(dir, &engine)
@@ -140,6 +151,7 @@ impl Runtime {
             shared: Arc::new(Shared {
                 _clock: EpochClock::start(engine.clone()),
                 tls: crate::outbound::tls_config(),
+                mail,
                 engine,
                 linker,
             }),

@@ -37,7 +37,14 @@ pub fn runtime() -> Runtime {
 
 pub async fn probe_with(limits: Limits, http: HttpGrants) -> Plugin {
     let (p, _) = runtime()
-        .load(guest("probe"), PluginSettings { limits, http })
+        .load(
+            guest("probe"),
+            PluginSettings {
+                limits,
+                http,
+                ..PluginSettings::default()
+            },
+        )
         .await
         .expect("load probe");
     p
