@@ -54,8 +54,7 @@ pub(crate) fn http_send(req: &WireRequest<'_>) -> Result<WireResponse, WireError
         .iter()
         .map(|(name, value)| (name.to_owned(), value.as_bytes().to_vec()))
         .collect();
-    let fields = wasi::Fields::from_list(&entries)
-        .map_err(|err| WireError::Invalid(format!("headers refused by the host: {err:?}")))?;
+    let fields = wasi::Fields::from_list(&entries).map_err(|err| refused_header(&entries, &err))?;
     let request = wasi::OutgoingRequest::new(fields);
     request
         .set_method(&wasi_method(req.method))
@@ -100,6 +99,24 @@ pub(crate) fn http_send(req: &WireRequest<'_>) -> Result<WireResponse, WireError
         written?;
     }
     read_response(response)
+}
+
+/// Names the header the host refused (it only says that one was).
+fn refused_header(entries: &[(String, Vec<u8>)], err: &wasi::HeaderError) -> WireError {
+    let reason = match err {
+        wasi::HeaderError::Forbidden => "forbidden",
+        wasi::HeaderError::InvalidSyntax => "invalid",
+        wasi::HeaderError::Immutable => "immutable",
+    };
+    let culprit = entries
+        .iter()
+        .find(|entry| wasi::Fields::from_list(std::slice::from_ref(*entry)).is_err());
+    match culprit {
+        Some((name, _)) => {
+            WireError::Invalid(format!("header {name} refused by the host: {reason}"))
+        }
+        None => WireError::Invalid(format!("headers refused by the host: {reason}")),
+    }
 }
 
 fn wasi_method(method: &Method) -> wasi::Method {
