@@ -1,0 +1,247 @@
+//! The connection settings every step takes, and the WHM API 1 client:
+//! `https://HOST:2087/json-api/FUNCTION?api.version=1`, header
+//! `Authorization: whm USER:TOKEN`, and the `{metadata, data}` envelope.
+
+use relais_plugin_sdk::http;
+use relais_plugin_sdk::prelude::*;
+use serde_json::Value;
+
+use crate::address;
+use crate::error::WhmError;
+
+/// How to reach WHM and who to be there. The same block goes into every
+/// step (a YAML anchor keeps workflows short).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// The WHM address: `https://whm.example.com:2087`, or just the host
+    /// name (`https` and port 2087 are implied).
+    pub url: String,
+    /// The WHM user that owns the API token: `root` or a reseller
+    /// (default `root`).
+    #[serde(default = "default_username")]
+    pub username: String,
+    /// The name of the secret that holds the WHM API token (default
+    /// `whm_api_token`); grant it to the step with `secrets: [...]`.
+    #[serde(default = "default_token_secret")]
+    pub token_secret: String,
+    /// Check the panel's TLS certificate (default `true`). Certificates are
+    /// checked by the Relais host for every plugin, so `false` is refused
+    /// rather than silently ignored: give the panel a valid certificate
+    /// (cPanel's AutoSSL covers the server's hostname).
+    #[serde(default = "default_true")]
+    pub verify_tls: bool,
+}
+
+fn default_username() -> String {
+    "root".to_owned()
+}
+
+fn default_token_secret() -> String {
+    "whm_api_token".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A successful WHM answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// `metadata.reason` (`OK` for most functions).
+    pub reason: String,
+    /// `data`, or `null` for functions that return none.
+    pub data: Value,
+    /// The answer's `Date` header: the server's clock.
+    pub date: Option<String>,
+}
+
+/// A WHM server, ready to be called.
+#[derive(Debug)]
+pub(crate) struct Whm {
+    origin: String,
+    username: String,
+    secret: String,
+    authorization: String,
+}
+
+impl Whm {
+    /// Checks the settings and reads the token from its secret.
+    pub fn connect(connection: &Connection) -> Result<Self, StepError> {
+        if !connection.verify_tls {
+            return Err(StepError::invalid_input(
+                "connection.verify_tls: false cannot be honoured: the Relais host checks TLS \
+                 certificates for every plugin; give the panel a valid certificate (AutoSSL \
+                 covers the server's hostname) and connect by that name",
+            ));
+        }
+        let origin = address::origin(&connection.url)?;
+        let username = connection.username.trim();
+        if username.is_empty() || username.contains([':', ' ', '\t', '\r', '\n']) {
+            return Err(StepError::invalid_input(format!(
+                "connection.username {:?} is not a WHM user name",
+                connection.username
+            )));
+        }
+        let token = secrets::require(&connection.token_secret)?;
+        let token = token.trim();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(StepError::fatal(format!(
+                "secret {} does not hold a WHM API token (it is empty or contains spaces)",
+                connection.token_secret
+            )));
+        }
+        Ok(Self {
+            origin,
+            username: username.to_owned(),
+            secret: connection.token_secret.clone(),
+            authorization: format!("whm {username}:{token}"),
+        })
+    }
+
+    /// Calls `function` with `params` in the query string (read calls and
+    /// calls that carry no secret).
+    pub fn get(&self, function: &str, params: &[(&str, String)]) -> Result<Reply, WhmError> {
+        let request = http::get(self.url(function)).query(params.iter());
+        self.send(function, request)
+    }
+
+    /// Calls `function` with `params` in a form body, so passwords never
+    /// appear in a URL (WHM takes POSTed forms as well as query strings).
+    pub fn post(&self, function: &str, params: &[(&str, String)]) -> Result<Reply, WhmError> {
+        let request = http::post(self.url(function)).form(params.iter());
+        self.send(function, request)
+    }
+
+    /// Runs UAPI `module::function` as cPanel user `user`, through WHM's
+    /// `uapi_cpanel` (root and resellers need no token of the user), and
+    /// returns the UAPI `data` in a [`Reply`].
+    pub fn uapi(&self, user: &str, module: &str, function: &str) -> Result<Reply, WhmError> {
+        let params = [
+            ("cpanel.user", user.to_owned()),
+            ("cpanel.module", module.to_owned()),
+            ("cpanel.function", function.to_owned()),
+        ];
+        let mut reply = self.get("uapi_cpanel", &params)?;
+        let uapi = reply.data.get_mut("uapi").map(Value::take);
+        let Some(mut uapi) = uapi.filter(Value::is_object) else {
+            return Err(WhmError::NotWhm {
+                function: "uapi_cpanel".into(),
+                status: 200,
+                detail: "no data.uapi in the reply".into(),
+            });
+        };
+        if uapi.get("status").and_then(as_flag) != Some(true) {
+            return Err(WhmError::UapiFailed {
+                user: user.into(),
+                module: module.into(),
+                function: function.into(),
+                reason: joined_errors(uapi.get("errors")),
+            });
+        }
+        Ok(Reply {
+            reason: reply.reason,
+            data: uapi.get_mut("data").map(Value::take).unwrap_or(Value::Null),
+            date: reply.date,
+        })
+    }
+
+    fn url(&self, function: &str) -> String {
+        format!("{}/json-api/{function}?api.version=1", self.origin)
+    }
+
+    fn send(&self, function: &str, request: http::RequestBuilder) -> Result<Reply, WhmError> {
+        log::debug!("whm {function}");
+        let response = request
+            .header("authorization", self.authorization.clone())
+            .header("accept", "application/json")
+            .send()?;
+        let status = response.status();
+        if status == 401 || status == 403 {
+            return Err(WhmError::Auth {
+                function: function.into(),
+                status,
+                username: self.username.clone(),
+                secret: self.secret.clone(),
+                detail: http::excerpt(response.bytes()),
+            });
+        }
+        if status >= 400 {
+            return Err(response.into_status_error().into());
+        }
+        let not_whm = |detail: String| WhmError::NotWhm {
+            function: function.into(),
+            status,
+            detail,
+        };
+        if (300..400).contains(&status) {
+            let to = response.header("location").unwrap_or("nowhere");
+            return Err(not_whm(format!("redirected to {to}")));
+        }
+        let body: Value = serde_json::from_slice(response.bytes())
+            .map_err(|_| not_whm(http::excerpt(response.bytes())))?;
+        let metadata = body
+            .get("metadata")
+            .filter(|m| m.is_object())
+            .ok_or_else(|| not_whm("no metadata in the reply".into()))?;
+        let result = metadata
+            .get("result")
+            .and_then(as_flag)
+            .ok_or_else(|| not_whm("no metadata.result in the reply".into()))?;
+        let reason = metadata
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if !result {
+            return Err(WhmError::Failed {
+                function: function.into(),
+                reason: if reason.is_empty() {
+                    "no reason given".into()
+                } else {
+                    reason
+                },
+            });
+        }
+        Ok(Reply {
+            reason,
+            data: body.get("data").cloned().unwrap_or(Value::Null),
+            date: response.header("date").map(str::to_owned),
+        })
+    }
+}
+
+/// `1`/`0`, `"1"`/`"0"` or `true`/`false`, as WHM writes its flags.
+pub(crate) fn as_flag(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::Number(n) => n.as_i64().map(|n| n != 0),
+        Value::String(text) => match text.trim() {
+            "1" => Some(true),
+            "0" | "" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// UAPI's `errors` list as one line.
+fn joined_errors(errors: Option<&Value>) -> String {
+    let text = match errors {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(Value::String(text)) => text.clone(),
+        _ => String::new(),
+    };
+    if text.trim().is_empty() {
+        "no reason given".into()
+    } else {
+        text
+    }
+}
