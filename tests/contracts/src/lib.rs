@@ -115,6 +115,7 @@ pub async fn plugin(name: &str, origins: &[Origin]) -> Plugin {
     let settings = PluginSettings {
         limits: Limits::default(),
         http: HttpGrants::hosts(origins.iter().cloned()),
+        ..PluginSettings::default()
     };
     runtime.load(&path, settings).await.expect("load plugin").0
 }
