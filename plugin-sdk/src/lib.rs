@@ -141,6 +141,7 @@ mod plugin;
 pub mod http;
 pub mod kv;
 pub mod log;
+pub mod mail;
 pub mod secrets;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -156,13 +157,14 @@ pub mod prelude {
     pub use serde::{Deserialize, Serialize};
 }
 
-/// Bindings generated from `wit/` (world `plugin`); use the wrappers.
+/// Bindings generated from `wit/` (world `mailer`: `plugin` plus `mail`); use
+/// the wrappers.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: concat!(env!("OUT_DIR"), "/wit"),
-        world: "plugin",
+        path: "../wit",
+        world: "mailer",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
         default_bindings_module: "relais_plugin_sdk::bindings",
