@@ -25,6 +25,7 @@
 //! The README lists every step with its input and output.
 
 pub mod api;
+pub mod draft;
 pub mod invoices;
 pub mod orders;
 pub mod webhooks;
