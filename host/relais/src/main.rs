@@ -1,1 +1,71 @@
-fn main() {}
+//! `relais`: durable workflows of sandboxed WebAssembly plugins.
+
+mod cmd;
+mod config;
+mod plugins;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Durable workflows of sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "relais", version, about)]
+struct Cli {
+    /// Configuration file (default: ./relais.toml if present, else the embedded default).
+    #[arg(long, short = 'c', global = true, env = "RELAIS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect, run and scaffold plugins.
+    #[command(subcommand)]
+    Plugin(cmd::plugin::PluginCommand),
+    /// Check workflow files (default: the configured workflows folder) and
+    /// report every error of every file.
+    Validate {
+        /// Files or folders of workflow files.
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Plugin(c) => cmd::plugin::run(c, cli.config.as_deref()).await,
+            Command::Validate { paths } => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::validate::run(paths, &config).await
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

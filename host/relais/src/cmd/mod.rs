@@ -1,0 +1,5 @@
+//! One module per command group.
+
+pub mod plugin;
+pub mod scaffold;
+pub mod validate;

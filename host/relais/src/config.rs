@@ -1,0 +1,130 @@
+//! `relais.toml`: loaded once into typed settings. Unknown keys are errors
+//! that name the key and the file. Without a file, the embedded default
+//! runs the bundled examples with data under `./data`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use relais_runtime::PluginSettings;
+use serde::Deserialize;
+
+/// The configuration used when no `relais.toml` is given or found.
+pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where durable data lives.
+    pub data_dir: PathBuf,
+    /// Folder of plugin components (`*.wasm`).
+    pub plugins_dir: PathBuf,
+    /// Folder of workflow files (`*.yaml`).
+    pub workflows_dir: PathBuf,
+    /// Settings every plugin gets unless it has its own section.
+    #[serde(default)]
+    pub plugin_defaults: PluginSettings,
+    /// Per-plugin settings, by plugin file stem (`http` for `http.wasm`).
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginSettings>,
+    /// Where the file came from, for messages.
+    #[serde(skip)]
+    pub source: String,
+}
+
+impl Config {
+    /// Loads `path`, or `./relais.toml` when present, or the embedded default.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let (text, source) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config {}", p.display()))?,
+                p.display().to_string(),
+            ),
+            None if Path::new("relais.toml").exists() => (
+                std::fs::read_to_string("relais.toml").context("cannot read ./relais.toml")?,
+                "relais.toml".to_string(),
+            ),
+            None => (
+                EMBEDDED_DEFAULT.to_string(),
+                "<embedded default>".to_string(),
+            ),
+        };
+        Self::parse(&text, &source)
+    }
+
+    /// Parses configuration text; `source` names it in errors.
+    pub fn parse(text: &str, source: &str) -> Result<Self> {
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+        config.source = source.to_string();
+        Ok(config)
+    }
+
+    /// The settings of the plugin whose file stem is `stem`.
+    pub fn plugin_settings(&self, stem: &str) -> PluginSettings {
+        self.plugins
+            .get(stem)
+            .cloned()
+            .unwrap_or_else(|| self.plugin_defaults.clone())
+    }
+
+    /// The precompiled-component cache folder.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = Config::parse(EMBEDDED_DEFAULT, "default").unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse(
+            "data_dir = 'd'\nplugins_dir = 'p'\nworkflows_dir = 'w'\ncolour = 1\n",
+            "relais.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("relais.toml"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn plugin_sections_are_typed() {
+        let c = Config::parse(
+            r#"
+data_dir = "d"
+plugins_dir = "p"
+workflows_dir = "w"
+[plugins.http.limits]
+timeout = "5s"
+memory_bytes = 1048576
+[plugins.http.http]
+hosts = ["https://api.example.com"]
+"#,
+            "t",
+        )
+        .unwrap();
+        let s = c.plugin_settings("http");
+        assert_eq!(s.limits.timeout, std::time::Duration::from_secs(5));
+        assert_eq!(s.http.hosts.len(), 1);
+        let err = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[plugins.http.http]\nhosts=['ftp://x']\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("scheme must be http or https"),
+            "{err}"
+        );
+    }
+}
