@@ -137,3 +137,157 @@ pub async fn invoke(plugin: &Plugin, step: &str, input: serde_json::Value, secre
         })
         .await
 }
+
+// ---------------------------------------------------------------------------
+// Vendor documents prepared for the contract mock (JSON or YAML, mounted at
+// their server path, every operation named), and the checking proxy of
+// `checked.rs`.
+// ---------------------------------------------------------------------------
+
+mod checked;
+
+pub use checked::{Answer, CheckedMock, Exchange, Received, Reply, form_decode, send_raw};
+
+/// A vendor's OpenAPI document as JSON, whether the file is JSON or YAML.
+///
+/// YAML goes through `js-yaml` from the contract mock's own npm packages
+/// (installed on first use, like `contract-mock/run.sh` does), so nothing
+/// converted is ever committed.
+pub fn load_spec(path: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    if !is_yaml {
+        return serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    }
+    let js_yaml = contract_mock_home().join("node_modules/js-yaml");
+    if !js_yaml.is_dir() {
+        install_contract_mock_packages();
+    }
+    let output = Command::new("node")
+        .arg("-e")
+        .arg("const y = require(process.argv[1]); const fs = require('fs'); process.stdout.write(JSON.stringify(y.load(fs.readFileSync(process.argv[2], 'utf8'))));")
+        .arg(&js_yaml)
+        .arg(path)
+        .output()
+        .expect("run node (needed for the contract mocks)");
+    assert!(
+        output.status.success(),
+        "js-yaml could not read {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("js-yaml writes JSON")
+}
+
+fn contract_mock_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CONTRACT_MOCK_HOME") {
+        return PathBuf::from(home);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .expect("HOME or XDG_CACHE_HOME");
+    cache.join("contract-mock")
+}
+
+fn install_contract_mock_packages() {
+    let home = contract_mock_home();
+    std::fs::create_dir_all(&home).expect("create the contract mock's folder");
+    std::fs::copy(
+        shared().join("tools/contract-mock/package.json"),
+        home.join("package.json"),
+    )
+    .expect("copy package.json");
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&home)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run npm");
+    assert!(status.success(), "npm install in {} failed", home.display());
+}
+
+/// Serves the document's paths under the path of its first `servers` URL
+/// (`https://{host}/json-api` → `/json-api/...`), where clients call them.
+pub fn mount_at_server_path(spec: &mut serde_json::Value) {
+    let url = spec["servers"][0]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let base = after_scheme
+        .find('/')
+        .map_or("", |at| &after_scheme[at..])
+        .trim_end_matches('/')
+        .to_owned();
+    if base.is_empty() {
+        return;
+    }
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        *paths = std::mem::take(paths)
+            .into_iter()
+            .map(|(path, item)| (format!("{base}{path}"), item))
+            .collect();
+    }
+}
+
+/// Gives every operation without an `operationId` one made of its method
+/// and path (the mock routes by operation id).
+pub fn name_operations(spec: &mut serde_json::Value) {
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
+            if let Some(op) = item.get_mut(method).and_then(|op| op.as_object_mut()) {
+                op.entry("operationId").or_insert_with(|| {
+                    let slug: String = path
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                        .collect();
+                    serde_json::Value::String(format!("{method}{slug}"))
+                });
+            }
+        }
+    }
+}
+
+/// A prepared document in a temporary file, removed when dropped.
+pub struct SpecFile {
+    path: PathBuf,
+}
+
+impl SpecFile {
+    /// Writes `spec` to a fresh temporary file.
+    pub fn write(spec: &serde_json::Value) -> Self {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("relais-contract-{}-{n}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            serde_json::to_vec(spec).expect("a JSON value serialises"),
+        )
+        .expect("write the prepared spec");
+        Self { path }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SpecFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

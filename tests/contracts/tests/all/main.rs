@@ -1,3 +1,5 @@
 //! Each vendor connector against its vendor's contract.
 //!
 //! Needs `scripts/build-plugins.sh` (the plugins) and Node.js (the mocks).
+
+mod cpanel;
