@@ -390,6 +390,26 @@ fn transport(relay: &Relay) -> AsyncSmtpTransport<Tokio1Executor> {
     builder.build()
 }
 
+/// Whether a TLS error (certificate, handshake) is behind `e`; lettre
+/// reports those made while connecting as connection errors.
+fn is_tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
 /// Transient SMTP replies (4xx), timeouts and connection failures may pass
 /// on a later try; permanent replies (5xx, a refused login), TLS failures
 /// and client-side errors will not.
@@ -401,6 +421,11 @@ fn classify(name: &str, relay: &MailRelay, e: &lettre::transport::smtp::Error) -
         relay.effective_port()
     );
     let failure = wit::Failure { message, code };
+    if is_tls_failure(e) {
+        // A certificate the relay's CA does not vouch for, a failed
+        // handshake: settings to fix, not a passing fault.
+        return wit::SendError::Fatal(failure);
+    }
     if e.is_transient() || e.is_timeout() {
         wit::SendError::Retryable(failure)
     } else if e.is_permanent() || e.is_tls() || e.is_client() {

@@ -4,6 +4,7 @@
 mod cache;
 mod http;
 mod limits;
+mod mail;
 mod server;
 mod steps;
 
