@@ -13,6 +13,30 @@
 //! is not granted fails with a fatal [`Error`] and the host notes the
 //! attempt in the invocation's log.
 //!
+//! # The capability, for plugin authors
+//!
+//! - **Contract.** `relais:plugin/mail@0.1.0` in `wit/plugin.wit`:
+//!   `send(relay, message) -> result<sent, send-error>`. The SDK's bindings
+//!   target world `mailer` (`plugin` plus `import mail`); a component only
+//!   imports `mail` when it calls [`send`], so plugins that never send mail
+//!   import nothing new and load in any host. A plugin in another language
+//!   targets world `mailer` the same way.
+//! - **What the host does.** It checks the message (addresses, at least one
+//!   recipient and one body, no line break in a header, no header it sets
+//!   itself: `From`, `To`, `Cc`, `Bcc`, `Reply-To`, `Subject`, `Date`,
+//!   `Message-ID`, `MIME-Version`, `Content-*`), builds the MIME document,
+//!   and sends it with the relay's TLS mode, credentials and timeouts. At
+//!   most 32 messages per invocation, 10 MiB each.
+//! - **Errors.** [`Error::Retryable`]: no answer, a timeout, an SMTP 4xx;
+//!   [`Error::Fatal`]: not granted or not configured, login refused, a
+//!   certificate not trusted, an SMTP 5xx; [`Error::Invalid`]: the message
+//!   is malformed. `?` turns them into the step errors of the same kind.
+//! - **Retries.** SMTP has no idempotency key: give the message a
+//!   `Message-ID` derived from the step's idempotency key
+//!   ([`message_id_for`]) and record what was sent in [`kv`](crate::kv) if a
+//!   retry must not send twice.
+//! - **Tests.** Natively, [`FakeMail`] stands for the host's relays.
+//!
 //! ```
 //! use relais_plugin_sdk::mail::{self, Mailbox, Message};
 //! use relais_plugin_sdk::prelude::*;
