@@ -190,6 +190,7 @@ async fn one_run(store: &Store, run: NewRun) {
             step_id: "notify".into(),
             step_index: 0,
             attempt: 1,
+            item: None,
             input: json!({"to": "client@example.com"}),
             idempotency_key: format!("{}:notify", run.id),
             started_at: Timestamp::now(),

@@ -180,6 +180,14 @@ pub struct Run {
     pub retries: u32,
     /// How many step attempts it has (the next attempt's sequence number).
     pub attempts: u32,
+    /// Attempts numbered below this one belong to a try before the last
+    /// retry from the start: they no longer describe the run's steps.
+    #[serde(default)]
+    pub history_from: u32,
+    /// Attempts numbered below this one came before the last retry by a
+    /// user: they do not count against a step's retry budget.
+    #[serde(default)]
+    pub budget_from: u32,
     /// The dedupe key that guarded its creation.
     pub dedupe_key: Option<String>,
     /// The cron slot it was created for.

@@ -75,6 +75,9 @@ pub struct AttemptStart {
     pub step_index: u32,
     /// 1 for the first attempt of this step, then 2, 3, ...
     pub attempt: u32,
+    /// The item index, for one item of a `for_each` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
     /// The rendered input handed to the plugin.
     pub input: Value,
     /// The idempotency key handed to the plugin.
@@ -121,6 +124,9 @@ pub struct Attempt {
     pub step_index: u32,
     /// The attempt number of this step (1-based).
     pub attempt: u32,
+    /// The item index, for one item of a `for_each` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
     /// The rendered input.
     pub input: Value,
     /// The idempotency key.

@@ -169,6 +169,8 @@ impl Op for CreateRun {
             error: None,
             retries: 0,
             attempts: 0,
+            history_from: 0,
+            budget_from: 0,
             dedupe_key: match &new.guard {
                 Some(RunGuard::Dedupe { key, .. }) => Some(key.clone()),
                 _ => None,
@@ -346,7 +348,9 @@ impl Op for Retry {
         new.status = RunStatus::Queued;
         if self.from == RetryFrom::Start {
             new.next_step = 0;
+            new.history_from = old.attempts;
         }
+        new.budget_from = old.attempts;
         new.finished_at = None;
         new.error = None;
         new.owner = None;

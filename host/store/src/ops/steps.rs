@@ -95,6 +95,7 @@ impl Op for StartAttempt {
             step_id: s.step_id.clone(),
             step_index: s.step_index,
             attempt: s.attempt,
+            item: s.item,
             input: s.input.clone(),
             idempotency_key: s.idempotency_key.clone(),
             started_at: s.started_at,

@@ -321,6 +321,7 @@ async fn a_failed_run_is_retried_from_the_failed_step_or_the_start() {
     assert_eq!(retried.status, RunStatus::Queued);
     assert_eq!(retried.next_step, 1);
     assert_eq!(retried.retries, 1);
+    assert_eq!((retried.history_from, retried.budget_from), (0, 2));
     assert_eq!(retried.error, None);
     assert_eq!(retried.finished_at, None);
     // Retrying a run that is not finished is refused.
@@ -359,6 +360,7 @@ async fn a_failed_run_is_retried_from_the_failed_step_or_the_start() {
     ));
     let again = f.store.retry_run(id, RetryFrom::Start).await.unwrap();
     assert_eq!((again.next_step, again.retries), (0, 2));
+    assert_eq!((again.history_from, again.budget_from), (3, 3));
     let detail = f.store.run_detail(id).await.unwrap().unwrap();
     assert_eq!(detail.attempts.len(), 3, "history kept");
     let counts = f.store.count_runs(None).await.unwrap();

@@ -100,6 +100,7 @@ pub fn start(step: &str, index: u32, attempt: u32, t: Timestamp) -> AttemptStart
         step_id: step.to_owned(),
         step_index: index,
         attempt,
+        item: None,
         input: json!({"step": step}),
         idempotency_key: format!("idem-{step}"),
         started_at: t,

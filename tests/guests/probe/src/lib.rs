@@ -29,6 +29,8 @@ relais_plugin_sdk::plugin! {
         "kv" => kv_step: "Sets then reads a key, or only reads it",
         "fail" => fail: "Returns the step error it is asked for",
         "context" => context: "Outputs the invocation's context",
+        "count" => count: "Counts its calls per idempotency key in the KV store: {count, key} out",
+        "sleep" => sleep: "Busy-waits for ms milliseconds, then outputs {slept_ms}",
     },
 }
 
@@ -287,6 +289,52 @@ fn context(_input: Empty, cx: &Context) -> Result<ContextOut, StepError> {
         attempt: cx.attempt,
         idempotency_key: cx.idempotency_key.clone(),
     })
+}
+
+/// Output of `count`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CountOut {
+    /// How many times this idempotency key was counted, this call included.
+    pub count: u64,
+    /// The idempotency key.
+    pub key: String,
+}
+
+fn count(_input: Map<String, Value>, cx: &Context) -> Result<CountOut, StepError> {
+    let key = format!("count:{}", cx.idempotency_key);
+    let before = kv::get(&key)?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.parse::<u64>().ok())
+        .unwrap_or(0);
+    let count = before + 1;
+    kv::set(&key, count.to_string())?;
+    Ok(CountOut {
+        count,
+        key: cx.idempotency_key.clone(),
+    })
+}
+
+/// Input of `sleep`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SleepIn {
+    /// How long to busy-wait.
+    pub ms: u64,
+}
+
+/// Output of `sleep`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SleepOut {
+    /// How long it waited.
+    pub slept_ms: u64,
+}
+
+fn sleep(input: SleepIn, _cx: &Context) -> Result<SleepOut, StepError> {
+    let started = std::time::Instant::now();
+    let wanted = std::time::Duration::from_millis(input.ms);
+    while started.elapsed() < wanted {
+        black_box(0u64);
+    }
+    Ok(SleepOut { slept_ms: input.ms })
 }
 
 #[cfg(test)]

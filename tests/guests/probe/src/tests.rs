@@ -33,7 +33,9 @@ fn declares_exactly_the_steps_the_host_tests_use() {
             "log",
             "kv",
             "fail",
-            "context"
+            "context",
+            "count",
+            "sleep"
         ]
     );
     assert_eq!(PLUGIN.name(), "probe");
@@ -279,4 +281,25 @@ fn unknown_step_is_invalid_input() {
     let err = invoke(&FakeHost::new(), "nope", json!({})).unwrap_err();
     assert_eq!(err.kind(), "invalid-input");
     assert!(err.message().contains("no step \"nope\""), "{err}");
+}
+
+#[test]
+fn count_counts_calls_per_idempotency_key() {
+    let host = FakeHost::new();
+    let first = host.invoke(&PLUGIN, "count", json!({}), &cx()).unwrap();
+    let second = host.invoke(&PLUGIN, "count", json!({}), &cx()).unwrap();
+    assert_eq!(first["count"], json!(1));
+    assert_eq!(second["count"], json!(2));
+    let other = Context::new("run-2", "probe-step");
+    let third = host.invoke(&PLUGIN, "count", json!({}), &other).unwrap();
+    assert_eq!(third["count"], json!(1));
+}
+
+#[test]
+fn sleep_waits_at_least_as_long_as_asked() {
+    let host = FakeHost::new();
+    let started = std::time::Instant::now();
+    let out = invoke(&host, "sleep", json!({"ms": 30})).unwrap();
+    assert_eq!(out, json!({"slept_ms": 30}));
+    assert!(started.elapsed() >= Duration::from_millis(30));
 }

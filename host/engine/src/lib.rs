@@ -1,0 +1,84 @@
+//! The Relais workflow engine.
+//!
+//! The [`relais_store::Store`] is the source of truth: queued runs, timers
+//! and attempts live there, so a crash or a restart loses nothing. The
+//! engine claims queued runs in batches, keeps many of them in flight (so
+//! they share each group commit of the store), and runs their steps in
+//! order, each plugin call in the sandbox ([`relais_runtime`]).
+//!
+//! For each step it records an attempt (rendered input, idempotency key,
+//! start) before the call, and its end (output or typed error, logs) together
+//! with the run's next state in one durable operation:
+//! - `retryable` errors and timeouts are retried with the step's backoff
+//!   and jitter (or the plugin's retry-after) through a durable timer;
+//!   `invalid-input`, `fatal`, limits and traps are never retried;
+//! - a final failure runs the `on_failure` step, then goes on
+//!   (`continue_on_error`) or fails the run;
+//! - `wait` steps are durable timers, `set` steps compute values, and
+//!   `for_each` steps call the plugin once per item (see `foreach`);
+//! - the idempotency key is `RUN/STEP` (`RUN/STEP/ITEM` for an item of a
+//!   `for_each`): the same across retries and restarts;
+//! - secrets named by a step are read from the store and granted to that
+//!   call only; they never reach the expression context or a record.
+//!
+//! On [`Engine::start`], runs left `running` resume at their first
+//! unfinished step; an attempt cut off mid-call is closed as interrupted
+//! and the step is invoked again with the same idempotency key. This is a
+//! one-process engine: leases are recorded but not renewed, and the store
+//! file is locked by one process.
+//!
+//! ```no_run
+//! # async fn demo(store: relais_store::Store, runtime: relais_runtime::Runtime) -> Result<(), relais_engine::EngineError> {
+//! use std::sync::Arc;
+//! use relais_engine::*;
+//! let (plugins, _problems) = Plugins::load(&runtime, "plugins".as_ref(), |_| Default::default()).await?;
+//! let (workflows, _errors) = Workflows::load("workflows".as_ref(), &plugins.catalog()?, &store).await?;
+//! let engine = Engine::new(store, Arc::new(workflows), Arc::new(plugins), EngineConfig::default());
+//! engine.start();
+//! let created = engine
+//!     .submit("hello", relais_store::TriggerKind::Manual, serde_json::Value::Null, serde_json::json!({}), None)
+//!     .await?;
+//! if let Some(id) = created.run_id() {
+//!     engine.wait_finished(id, std::time::Duration::from_secs(30)).await?;
+//! }
+//! engine.shutdown(std::time::Duration::from_secs(10)).await;
+//! # Ok(()) }
+//! ```
+
+mod engine;
+mod error;
+mod foreach;
+mod invoke;
+mod kv;
+mod plugins;
+mod run;
+mod workflows;
+
+pub use engine::{Engine, EngineConfig};
+pub use error::EngineError;
+pub use kv::StoreKv;
+pub use plugins::{Plugins, file_stem};
+pub use workflows::{Loaded, Workflows};
+
+use relais_store::{AttemptOutcome, RunId, Store};
+use serde_json::Value;
+
+/// The output of a finished run: the output of its last step that
+/// produced one (items of a `for_each` aside), or null. `None`: no such run.
+pub async fn run_output(store: &Store, run: RunId) -> Result<Option<Value>, EngineError> {
+    let Some(detail) = store.run_detail(run).await? else {
+        return Ok(None);
+    };
+    let history_from = detail.run.history_from;
+    let output = detail
+        .attempts
+        .iter()
+        .rev()
+        .filter(|a| a.seq >= history_from && a.item.is_none())
+        .find_map(|a| match &a.outcome {
+            Some(AttemptOutcome::Succeeded { output }) => Some(output.clone()),
+            _ => None,
+        })
+        .unwrap_or(Value::Null);
+    Ok(Some(output))
+}

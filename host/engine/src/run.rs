@@ -1,0 +1,611 @@
+//! Executing one claimed run: rebuild its state from the stored attempts,
+//! then run its steps in order until it finishes, waits or is cancelled.
+//!
+//! `Run::next_step` is an index into the workflow's steps (file order),
+//! fallbacks included. While a fallback runs, the step whose failure it
+//! handles (its *origin*) is the last sequence step with an attempt.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use relais_runtime::Context;
+use relais_store::{
+    Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLine, NextState, Run,
+    RunStatus, StepError, TimerPurpose, Timestamp, TriggerKind,
+};
+use relais_workflow::context::{RunContext, StepState, manual_trigger};
+use relais_workflow::model::{Action, Step, Wait, Workflow};
+use serde_json::{Value, json};
+
+use crate::EngineError;
+use crate::engine::Inner;
+use crate::invoke::{self, step_error};
+
+/// Runs `run` until it finishes, waits, is cancelled or the engine stops.
+pub(crate) async fn execute(inner: &Arc<Inner>, run: Run) {
+    let id = run.id;
+    if let Err(e) = execute_inner(inner, run).await {
+        tracing::error!(run = %id, error = %e, "run stopped on an engine error");
+        if !matches!(e, EngineError::Store(_)) {
+            let error = step_error(ErrorKind::Internal, e.to_string());
+            if let Err(e) = inner
+                .store
+                .advance_run(id, NextState::Failed { error })
+                .await
+            {
+                tracing::error!(run = %id, error = %e, "cannot record the run's failure");
+            }
+        }
+    }
+}
+
+/// What the run does after a step.
+pub(crate) enum Flow {
+    /// Go on at this step, in this task.
+    Next(usize),
+    /// The task is done (finished, waiting, requeued or cancelled).
+    Done,
+}
+
+/// The trigger object templates see.
+fn trigger_value(kind: TriggerKind, payload: &Value, input: &Value) -> Value {
+    match kind {
+        TriggerKind::Manual if payload.get("input").is_none() => manual_trigger(input.clone()),
+        _ => payload.clone(),
+    }
+}
+
+pub(crate) fn now_rfc3339(ts: Timestamp) -> String {
+    DateTime::<Utc>::from(ts.to_system_time()).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// One run being executed.
+pub(crate) struct Runner<'a> {
+    pub inner: &'a Arc<Inner>,
+    pub run: Run,
+    pub wf: Arc<Workflow>,
+    pub ctx: RunContext,
+    /// Attempts since `run.history_from`, oldest first.
+    pub history: Vec<Attempt>,
+    /// The sequence step whose failure the current fallback handles.
+    pub origin: Option<usize>,
+}
+
+async fn execute_inner(inner: &Arc<Inner>, run: Run) -> Result<(), EngineError> {
+    let wf = inner.workflow_for(&run).await?;
+    let _limit = match wf.concurrency {
+        Some(n) => {
+            let sem = inner.limit(wf.id.as_str(), n);
+            let stop = inner.stop.notified();
+            tokio::pin!(stop);
+            stop.as_mut().enable();
+            if inner.stopping() {
+                requeue(inner, &run).await?;
+                return Ok(());
+            }
+            tokio::select! {
+                permit = sem.acquire_owned() => permit.ok(),
+                _ = stop => {
+                    requeue(inner, &run).await?;
+                    return Ok(());
+                }
+            }
+        }
+        None => None,
+    };
+    let detail = inner
+        .store
+        .run_detail(run.id)
+        .await?
+        .ok_or(relais_store::StoreError::RunNotFound { run: run.id })?;
+    let run = detail.run;
+    if run.status != RunStatus::Running {
+        return Ok(());
+    }
+    let mut history: Vec<Attempt> = detail
+        .attempts
+        .into_iter()
+        .filter(|a| a.seq >= run.history_from)
+        .collect();
+    // Attempts cut off by a crash or a hard stop: close them, so the step
+    // runs again (with the same idempotency key).
+    for a in history.iter_mut().filter(|a| a.ended_at.is_none()) {
+        let end = AttemptEnd {
+            outcome: AttemptOutcome::Failed {
+                error: step_error(
+                    ErrorKind::Internal,
+                    "interrupted: the host stopped before this attempt ended",
+                ),
+            },
+            logs: Vec::new(),
+            ended_at: Timestamp::now(),
+        };
+        let next = NextState::Continue {
+            next_step: run.next_step,
+        };
+        let status = inner
+            .store
+            .end_attempt(run.id, a.seq, end.clone(), next)
+            .await?;
+        if status != RunStatus::Running {
+            inner.finished.notify_waiters();
+            return Ok(());
+        }
+        a.ended_at = Some(end.ended_at);
+        a.outcome = Some(end.outcome);
+    }
+    let started = DateTime::<Utc>::from(run.created_at.to_system_time());
+    let trigger = trigger_value(run.trigger, &detail.payload, &detail.input);
+    let ctx = RunContext::new(&run.id.to_string(), wf.id.as_str(), started, trigger);
+    let mut runner = Runner {
+        inner,
+        wf,
+        ctx,
+        history,
+        origin: None,
+        run,
+    };
+    let pos = runner.rebuild();
+    runner.drive(pos).await
+}
+
+async fn requeue(inner: &Inner, run: &Run) -> Result<(), EngineError> {
+    let next = NextState::Requeue {
+        next_step: run.next_step,
+    };
+    match inner.store.advance_run(run.id, next).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_cancelled() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Runner<'_> {
+    /// Fills the context from the history; returns the step to run.
+    fn rebuild(&mut self) -> usize {
+        let steps = &self.wf.steps;
+        let pos = self.run.next_step as usize;
+        if pos < steps.len() && steps[pos].is_fallback() {
+            self.origin = self
+                .history
+                .iter()
+                .rev()
+                .map(|a| a.step_index as usize)
+                .find(|&i| i < steps.len() && !steps[i].is_fallback());
+        }
+        let reached = self.origin.unwrap_or(pos);
+        for (i, step) in steps.iter().enumerate() {
+            if i == pos {
+                continue;
+            }
+            let mine = || {
+                self.history
+                    .iter()
+                    .filter(move |a| a.step_index as usize == i && a.item.is_none())
+            };
+            let tries = mine()
+                .filter(|a| a.seq >= self.run.budget_from && counts(a))
+                .count() as u32;
+            let last = mine().rev().find_map(|a| a.outcome.as_ref());
+            let state = match last {
+                Some(AttemptOutcome::Succeeded { output }) => {
+                    StepState::succeeded(output.clone(), tries)
+                }
+                Some(AttemptOutcome::Failed { error }) => {
+                    StepState::failed(error.message.clone(), tries)
+                }
+                None if !step.is_fallback() && i < reached => StepState::skipped(),
+                None => continue,
+            };
+            self.ctx.record(step.id.as_str(), &state);
+        }
+        pos
+    }
+
+    /// Attempts of step `pos` (or one of its items) that count against its
+    /// retry budget.
+    pub(crate) fn tries(&self, pos: usize, item: Option<u32>) -> u32 {
+        self.history
+            .iter()
+            .filter(|a| {
+                a.step_index as usize == pos
+                    && a.item == item
+                    && a.seq >= self.run.budget_from
+                    && counts(a)
+            })
+            .count() as u32
+    }
+
+    pub(crate) fn key(&self, step: &Step, item: Option<u32>) -> String {
+        match item {
+            Some(i) => format!("{}/{}/{i}", self.run.id, step.id.as_str()),
+            None => format!("{}/{}", self.run.id, step.id.as_str()),
+        }
+    }
+
+    pub(crate) fn context(&self, step: &Step, attempt: u32, item: Option<u32>) -> Context {
+        Context {
+            run_id: self.run.id.to_string(),
+            step_id: step.id.as_str().to_owned(),
+            attempt,
+            idempotency_key: self.key(step, item),
+        }
+    }
+
+    async fn drive(&mut self, mut pos: usize) -> Result<(), EngineError> {
+        let wf = self.wf.clone();
+        loop {
+            if pos >= wf.steps.len() {
+                self.advance(NextState::Succeeded).await?;
+                return Ok(());
+            }
+            if self.inner.stopping() {
+                self.advance(NextState::Requeue {
+                    next_step: pos as u32,
+                })
+                .await?;
+                return Ok(());
+            }
+            let step = &wf.steps[pos];
+            let ctx = self.ctx.to_value();
+            let flow = match step.condition.as_ref().map(|c| c.eval_bool(&ctx)) {
+                Some(Ok(false)) if step.is_fallback() => {
+                    self.ctx.record(step.id.as_str(), &StepState::skipped());
+                    let error = step_error(
+                        ErrorKind::Fatal,
+                        format!("fallback step {} was skipped by its if", step.id.as_str()),
+                    );
+                    let seq = self.start(step, pos, 1, None, Value::Null).await?;
+                    match seq {
+                        Some(seq) => {
+                            self.settle(pos, seq, 1, Err(error), Vec::new(), None)
+                                .await?
+                        }
+                        None => Flow::Done,
+                    }
+                }
+                Some(Ok(false)) => {
+                    self.ctx.record(step.id.as_str(), &StepState::skipped());
+                    match self.following(pos) {
+                        Some(next) => Flow::Next(next),
+                        None => {
+                            self.advance(NextState::Succeeded).await?;
+                            Flow::Done
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    let error = step_error(ErrorKind::InvalidInput, format!("if: {e}"));
+                    let attempt = self.tries(pos, None) + 1;
+                    match self.start(step, pos, attempt, None, Value::Null).await? {
+                        Some(seq) => {
+                            self.settle(pos, seq, attempt, Err(error), Vec::new(), None)
+                                .await?
+                        }
+                        None => Flow::Done,
+                    }
+                }
+                None | Some(Ok(true)) => self.action(pos, &ctx).await?,
+            };
+            match flow {
+                Flow::Next(next) => pos = next,
+                Flow::Done => return Ok(()),
+            }
+        }
+    }
+
+    async fn action(&mut self, pos: usize, ctx: &Value) -> Result<Flow, EngineError> {
+        let wf = self.wf.clone();
+        let step = &wf.steps[pos];
+        match &step.action {
+            Action::Plugin(call) if call.for_each.is_some() => self.for_each(pos, call).await,
+            Action::Plugin(call) => {
+                let attempt = self.tries(pos, None) + 1;
+                let (input, render_error) = match call.with.render(ctx) {
+                    Ok(v) => (v, None),
+                    Err(e) => (
+                        Value::Null,
+                        Some(step_error(ErrorKind::InvalidInput, format!("with: {e}"))),
+                    ),
+                };
+                let Some(seq) = self.start(step, pos, attempt, None, input.clone()).await? else {
+                    return Ok(Flow::Done);
+                };
+                let called = match render_error {
+                    Some(error) => invoke::Called {
+                        result: Err(error),
+                        logs: Vec::new(),
+                    },
+                    None => {
+                        let context = self.context(step, attempt, None);
+                        invoke::call_plugin(self.inner, call, context, &input).await
+                    }
+                };
+                let retry = match &called.result {
+                    Err(e) if invoke::retryable(e) && attempt < call.retry.attempts => {
+                        Some(invoke::retry_delay(&call.retry, attempt, e))
+                    }
+                    _ => None,
+                };
+                self.settle(pos, seq, attempt, called.result, called.logs, retry)
+                    .await
+            }
+            Action::Set(values) => {
+                let mut out = serde_json::Map::new();
+                let mut result = Ok(());
+                for (name, value) in values {
+                    match value.render(ctx) {
+                        Ok(v) => {
+                            out.insert(name.as_str().to_owned(), v);
+                        }
+                        Err(e) => {
+                            result = Err(step_error(
+                                ErrorKind::InvalidInput,
+                                format!("set {}: {e}", name.as_str()),
+                            ));
+                            break;
+                        }
+                    }
+                }
+                let attempt = self.tries(pos, None) + 1;
+                let Some(seq) = self.start(step, pos, attempt, None, Value::Null).await? else {
+                    return Ok(Flow::Done);
+                };
+                let result = result.map(|()| Value::Object(out));
+                self.settle(pos, seq, attempt, result, Vec::new(), None)
+                    .await
+            }
+            Action::Wait(wait) => self.wait(pos, wait, ctx).await,
+        }
+    }
+
+    async fn wait(&mut self, pos: usize, wait: &Wait, ctx: &Value) -> Result<Flow, EngineError> {
+        let wf = self.wf.clone();
+        let step = &wf.steps[pos];
+        let now = Timestamp::now();
+        let due = match wait {
+            Wait::For(d) => Ok(now.saturating_add(d.as_std())),
+            Wait::Until(t) => t
+                .render(ctx)
+                .and_then(|v| relais_workflow::expr::parse_instant(&v))
+                .map(|at| Timestamp::from_millis(u64::try_from(at.timestamp_millis()).unwrap_or(0)))
+                .map_err(|e| step_error(ErrorKind::InvalidInput, format!("wait until: {e}"))),
+        };
+        let attempt = self.tries(pos, None) + 1;
+        let Some(seq) = self.start(step, pos, attempt, None, Value::Null).await? else {
+            return Ok(Flow::Done);
+        };
+        let due = match due {
+            Ok(due) => due,
+            Err(error) => {
+                return self
+                    .settle(pos, seq, attempt, Err(error), Vec::new(), None)
+                    .await;
+            }
+        };
+        let output = json!({ "until": now_rfc3339(due) });
+        if due <= now {
+            return self
+                .settle(pos, seq, attempt, Ok(output), Vec::new(), None)
+                .await;
+        }
+        let next_step = self.following(pos).unwrap_or(wf.steps.len()) as u32;
+        let next = NextState::Wait {
+            next_step,
+            due,
+            purpose: TimerPurpose::Delay,
+        };
+        self.end(seq, Ok(output), Vec::new(), next).await?;
+        Ok(Flow::Done)
+    }
+
+    /// Records an attempt's start; `None` when the run was cancelled.
+    pub(crate) async fn start(
+        &self,
+        step: &Step,
+        pos: usize,
+        attempt: u32,
+        item: Option<u32>,
+        input: Value,
+    ) -> Result<Option<u32>, EngineError> {
+        let start = AttemptStart {
+            step_id: step.id.as_str().to_owned(),
+            step_index: pos as u32,
+            attempt,
+            item,
+            input,
+            idempotency_key: self.key(step, item),
+            started_at: Timestamp::now(),
+        };
+        match self.inner.store.start_attempt(self.run.id, start).await {
+            Ok(seq) => Ok(Some(seq)),
+            Err(e) if e.is_cancelled() => {
+                self.inner.finished.notify_waiters();
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records an attempt's end with the run's next state; false when the
+    /// run was cancelled meanwhile.
+    async fn end(
+        &self,
+        seq: u32,
+        result: Result<Value, StepError>,
+        logs: Vec<LogLine>,
+        next: NextState,
+    ) -> Result<bool, EngineError> {
+        let outcome = match result {
+            Ok(output) => AttemptOutcome::Succeeded { output },
+            Err(error) => AttemptOutcome::Failed { error },
+        };
+        let end = AttemptEnd {
+            outcome,
+            logs,
+            ended_at: Timestamp::now(),
+        };
+        let parked = !matches!(next, NextState::Continue { .. });
+        let timer = matches!(next, NextState::Wait { .. });
+        let status = self
+            .inner
+            .store
+            .end_attempt(self.run.id, seq, end, next)
+            .await?;
+        if timer {
+            self.inner.timer_wake.notify_one();
+        }
+        if parked || status != RunStatus::Running {
+            self.inner.finished.notify_waiters();
+        }
+        Ok(status == RunStatus::Running || status == RunStatus::Waiting)
+    }
+
+    async fn advance(&self, next: NextState) -> Result<(), EngineError> {
+        match self.inner.store.advance_run(self.run.id, next).await {
+            Ok(_) => {}
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.inner.finished.notify_waiters();
+        Ok(())
+    }
+
+    /// Records how attempt `seq` of step `pos` ended and moves the run on:
+    /// a retry (`retry`: its delay) waits on a durable timer; a final
+    /// failure runs the fallback, goes on (`continue_on_error`) or fails
+    /// the run.
+    pub(crate) async fn settle(
+        &mut self,
+        pos: usize,
+        seq: u32,
+        attempt: u32,
+        result: Result<Value, StepError>,
+        logs: Vec<LogLine>,
+        retry: Option<std::time::Duration>,
+    ) -> Result<Flow, EngineError> {
+        let wf = self.wf.clone();
+        let step = &wf.steps[pos];
+        let mut fail_after = None;
+        let next = match &result {
+            Ok(output) => {
+                let state = StepState::succeeded(output.clone(), attempt);
+                self.ctx.record(step.id.as_str(), &state);
+                let next = self.after_success(pos);
+                if step.is_fallback() {
+                    self.origin = None;
+                }
+                next
+            }
+            Err(error) if error.kind == ErrorKind::Internal && self.inner.stopping() => {
+                NextState::Requeue {
+                    next_step: pos as u32,
+                }
+            }
+            Err(error) => match retry {
+                Some(delay) => NextState::Wait {
+                    next_step: pos as u32,
+                    due: Timestamp::now().saturating_add(delay),
+                    purpose: TimerPurpose::Retry,
+                },
+                None => {
+                    let state = StepState::failed(error.message.clone(), attempt);
+                    self.ctx.record(step.id.as_str(), &state);
+                    let origin_continues =
+                        self.origin.is_some_and(|o| wf.steps[o].continue_on_error);
+                    let run_error = StepError {
+                        kind: error.kind,
+                        message: format!("step {}: {}", step.id.as_str(), error.message),
+                        retry_after_ms: None,
+                    };
+                    if let Some(fallback) = &step.on_failure
+                        && let Some(f) = wf.steps.iter().position(|s| s.id == *fallback)
+                    {
+                        if self.origin.is_none() {
+                            self.origin = Some(pos);
+                        }
+                        NextState::Continue {
+                            next_step: f as u32,
+                        }
+                    } else if step.continue_on_error || origin_continues {
+                        let next = self.after_success(pos);
+                        self.origin = None;
+                        next
+                    } else if let Some(origin) = self.origin.filter(|_| step.is_fallback()) {
+                        // Fail at the origin, so a retry from the failed
+                        // step runs the step that failed first.
+                        fail_after = Some(run_error);
+                        NextState::Continue {
+                            next_step: origin as u32,
+                        }
+                    } else {
+                        NextState::Failed { error: run_error }
+                    }
+                }
+            },
+        };
+        let go_on = match &next {
+            NextState::Continue { next_step } => Some(*next_step as usize),
+            _ => None,
+        };
+        if !self.end(seq, result, logs, next).await? {
+            return Ok(Flow::Done);
+        }
+        if let Some(error) = fail_after {
+            self.advance(NextState::Failed { error }).await?;
+            return Ok(Flow::Done);
+        }
+        Ok(match go_on {
+            Some(next) => Flow::Next(next),
+            None => Flow::Done,
+        })
+    }
+
+    /// The next sequence step after `pos` (after the origin for a
+    /// fallback), if any.
+    fn following(&self, pos: usize) -> Option<usize> {
+        let steps = &self.wf.steps;
+        let from = if steps[pos].is_fallback() {
+            self.origin?
+        } else {
+            pos
+        };
+        (from + 1..steps.len()).find(|&i| !steps[i].is_fallback())
+    }
+
+    /// Where to go after `pos` ends well: the next sequence step whose `if`
+    /// does not say no (skipped ones are recorded), or the end.
+    fn after_success(&mut self, pos: usize) -> NextState {
+        let wf = self.wf.clone();
+        let mut next = self.following(pos);
+        while let Some(j) = next {
+            let step = &wf.steps[j];
+            let Some(cond) = &step.condition else {
+                return NextState::Continue {
+                    next_step: j as u32,
+                };
+            };
+            match cond.eval_bool(&self.ctx.to_value()) {
+                Ok(false) => {
+                    self.ctx.record(step.id.as_str(), &StepState::skipped());
+                    next = (j + 1..wf.steps.len()).find(|&i| !wf.steps[i].is_fallback());
+                }
+                _ => {
+                    return NextState::Continue {
+                        next_step: j as u32,
+                    };
+                }
+            }
+        }
+        NextState::Succeeded
+    }
+}
+
+/// Whether an attempt counts against a retry budget: attempts cut off by
+/// the host do not.
+fn counts(a: &Attempt) -> bool {
+    !matches!(
+        &a.outcome,
+        Some(AttemptOutcome::Failed { error }) if error.kind == ErrorKind::Internal
+    )
+}
