@@ -28,9 +28,41 @@ pub struct Config {
     /// Per-plugin settings, by plugin file stem (`http` for `http.wasm`).
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginSettings>,
+    /// The HTTP server, scheduler and shutdown (`[server]`).
+    #[serde(default)]
+    pub server: ServerSection,
     /// Where the file came from, for messages.
     #[serde(skip)]
     pub source: String,
+}
+
+/// `[server]`: what `relais serve` listens on and how it behaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Listen address (default `127.0.0.1:8080`).
+    pub listen: std::net::SocketAddr,
+    /// Largest accepted webhook body in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// Zone of cron workflows without `timezone:` (default `UTC`; never the
+    /// machine's zone).
+    pub timezone: String,
+    /// Seconds running steps get to finish on SIGTERM/SIGINT (default 10).
+    pub shutdown_grace_secs: u64,
+    /// Steps in flight at once across all runs (default 8).
+    pub workers: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: 1024 * 1024,
+            timezone: "UTC".to_owned(),
+            shutdown_grace_secs: 10,
+            workers: 8,
+        }
+    }
 }
 
 impl Config {
@@ -70,6 +102,11 @@ impl Config {
             .unwrap_or_else(|| self.plugin_defaults.clone())
     }
 
+    /// The store's database file.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("relais.redb")
+    }
+
     /// The precompiled-component cache folder.
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache")
@@ -84,6 +121,27 @@ mod tests {
     fn embedded_default_parses() {
         let c = Config::parse(EMBEDDED_DEFAULT, "default").unwrap();
         assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn server_section_defaults_and_checks() {
+        let c = Config::parse(EMBEDDED_DEFAULT, "default").unwrap();
+        assert_eq!(c.server.body_limit, 1024 * 1024);
+        assert_eq!(c.server.timezone, "UTC");
+        let c = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nlisten='0.0.0.0:9000'\nbody_limit=10\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.port(), 9000);
+        assert_eq!(c.server.body_limit, 10);
+        assert_eq!(c.server.shutdown_grace_secs, 10);
+        let err = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nport=1\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("port"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,14 @@ enum Command {
         /// Files or folders of workflow files.
         paths: Vec<PathBuf>,
     },
+    /// Serve webhooks, the API and the scheduler, and run workflows.
+    Serve,
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(cmd::token::TokenCommand),
+    /// Cron schedules: when they fire next.
+    #[command(subcommand)]
+    Cron(cmd::cron::CronCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +66,18 @@ fn main() -> ExitCode {
             Command::Validate { paths } => {
                 let config = config::Config::load(cli.config.as_deref())?;
                 cmd::validate::run(paths, &config).await
+            }
+            Command::Serve => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::serve::run(&config).await
+            }
+            Command::Token(c) => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::token::run(c, &config).await
+            }
+            Command::Cron(c) => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::cron::run(c, &config).await
             }
         }
     });
