@@ -2,19 +2,19 @@
 //! process. On SIGTERM/SIGINT it stops accepting, gives running steps the
 //! grace period, and leaves the rest durably queued for the next start.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
 use relais_server::cron::Scheduler;
-use relais_server::{
-    AppState, LoadedWorkflow, PluginDoc, PluginStepDoc, Registry, ServerConfig, StoreBackend,
-};
-use relais_store::{MasterKeySource, Store, StoreOptions, Timestamp};
-use relais_workflow::{Catalog, validate_files, workflow_files};
+use relais_server::{AppState, LoadedWorkflow, PluginDoc, PluginStepDoc, Registry, ServerConfig};
+use relais_store::{MasterKeySource, Store, StoreOptions};
+use relais_workflow::Catalog;
+
+use crate::cmd::engine::EngineBackend;
 
 use crate::config::Config;
 use crate::plugins;
@@ -43,34 +43,7 @@ pub fn open_store(config: &Config) -> Result<Store> {
     Ok(opened.store)
 }
 
-/// Validates the configured workflows against `catalog` and stores each as
-/// a revision. Invalid files are reported and skipped.
-pub async fn load_workflows(config: &Config, catalog: &Catalog, store: &Store) -> Result<Registry> {
-    let dir: &PathBuf = &config.workflows_dir;
-    let files = if dir.is_dir() {
-        workflow_files(dir).with_context(|| format!("reading {}", dir.display()))?
-    } else {
-        Vec::new()
-    };
-    let checked = validate_files(&files, catalog);
-    for d in checked.errors.iter() {
-        eprintln!("warning: {d}");
-    }
-    let mut loaded = Vec::new();
-    for workflow in checked.workflows {
-        let id = workflow.id.as_str().to_owned();
-        let path = workflow.source.path.display().to_string();
-        let revision = store
-            .put_revision(&id, &workflow.source.text, &path, Timestamp::now())
-            .await
-            .with_context(|| format!("storing workflow {id}"))?
-            .hash;
-        loaded.push(Arc::new(LoadedWorkflow { workflow, revision }));
-    }
-    Ok(Registry::new(loaded))
-}
-
-fn plugin_docs(plugins: &[relais_runtime::Plugin]) -> Vec<PluginDoc> {
+fn plugin_docs(plugins: &Plugins) -> Vec<PluginDoc> {
     plugins
         .iter()
         .map(|p| {
@@ -103,29 +76,65 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
         )
     })?;
     let store = open_store(config)?;
+    let runtime = plugins::runtime(config)?;
     let (plugins, catalog) = if config.plugins_dir.is_dir() {
-        let loaded = plugins::load_all(config).await?;
-        for f in &loaded.failures {
+        let (plugins, failures) = Plugins::load(&runtime, &config.plugins_dir, |stem| {
+            config.plugin_settings(stem)
+        })
+        .await?;
+        for f in &failures {
             eprintln!("warning: {f}");
         }
-        let catalog = plugins::catalog(&loaded.plugins)?;
-        (loaded.plugins, catalog)
+        let catalog = plugins.catalog()?;
+        (plugins, catalog)
     } else {
         eprintln!(
             "warning: plugins folder {} does not exist: no plugin is loaded (build them with scripts/build-plugins.sh)",
             config.plugins_dir.display()
         );
-        (Vec::new(), Catalog::new())
+        (Plugins::default(), Catalog::new())
     };
-    let workflows = Arc::new(load_workflows(config, &catalog, &store).await?);
-    let backend: Arc<dyn relais_server::Backend> =
-        Arc::new(StoreBackend::new(store.clone(), workflows.clone()));
+    let (loaded, errors) = if config.workflows_dir.is_dir() {
+        Workflows::load(&config.workflows_dir, &catalog, &store).await?
+    } else {
+        eprintln!(
+            "warning: workflows folder {} does not exist",
+            config.workflows_dir.display()
+        );
+        (
+            Workflows::from_workflows(Vec::new(), &store).await?,
+            relais_workflow::WorkflowErrors::default(),
+        )
+    };
+    for d in errors.iter() {
+        eprintln!("warning: {d}");
+    }
+    let workflows = Arc::new(Registry::new(loaded.iter().map(|l| {
+        Arc::new(LoadedWorkflow {
+            workflow: l.workflow.clone(),
+            revision: l.revision.clone(),
+        })
+    })));
+    let docs = plugin_docs(&plugins);
+    let plugin_count = docs.len();
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(loaded),
+        Arc::new(plugins),
+        EngineConfig {
+            workers: config.server.workers.max(1),
+            default_timezone: zone,
+            ..EngineConfig::default()
+        },
+    );
+    let engine_task = engine.start();
+    let backend: Arc<dyn relais_server::Backend> = Arc::new(EngineBackend(engine.clone()));
     let metrics = relais_server::metrics::install().map_err(anyhow::Error::msg)?;
     let state = AppState {
         store: store.clone(),
         backend: backend.clone(),
         workflows: workflows.clone(),
-        plugins: Arc::new(plugin_docs(&plugins)),
+        plugins: Arc::new(docs),
         config: Arc::new(ServerConfig {
             body_limit: config.server.body_limit,
             default_timezone: zone,
@@ -147,7 +156,7 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     eprintln!(
         "relais listening on http://{address} ({} workflow(s), {} plugin(s))",
         workflows.iter().count(),
-        plugins.len()
+        plugin_count
     );
     axum::serve(listener, relais_server::app(state))
         .with_graceful_shutdown(async move {
@@ -160,6 +169,8 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let _ = stop_tx.send(true);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let _ = tokio::time::timeout(grace, cron_task).await;
+    engine.shutdown(grace).await;
+    engine_task.abort();
     eprintln!("stopped; unfinished runs stay queued for the next start");
     Ok(ExitCode::SUCCESS)
 }
