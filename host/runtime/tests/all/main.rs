@@ -6,6 +6,7 @@ mod http;
 mod limits;
 mod mail;
 mod server;
+mod smtp;
 mod steps;
 
 use std::path::PathBuf;

@@ -71,7 +71,7 @@ pub fn deliver(p: &PostmarkProvider, m: &Outgoing) -> Result<Accepted, StepError
     }
     Ok(Accepted {
         message_id: answer["MessageID"].as_str().map(str::to_owned),
-        response: answer["Message"].as_str().unwrap_or("OK").to_owned(),
+        response: answer["Message"].as_str().unwrap_or("accepted").to_owned(),
     })
 }
 

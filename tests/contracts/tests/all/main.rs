@@ -3,3 +3,4 @@
 //! Needs `scripts/build-plugins.sh` (the plugins) and Node.js (the mocks).
 
 mod cpanel;
+mod email;
