@@ -3,4 +3,5 @@
 //! Needs `scripts/build-plugins.sh` (the plugins) and Node.js (the mocks).
 
 mod cpanel;
+mod plesk;
 mod email;
