@@ -1,0 +1,321 @@
+//! `relais serve` as a user runs it: webhooks (Stripe signatures, dedupe,
+//! body limit, sync answers), bearer tokens on every API route, shutdown.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use relais_store::{MasterKeySource, Store, StoreOptions};
+use relais_triggers::verify::Scheme;
+use serde_json::Value;
+
+const STRIPE_SECRET: &str = "whsec_e2e";
+const BODY_LIMIT: usize = 2048;
+
+fn relais_bin() -> PathBuf {
+    std::env::var_os("RELAIS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/relais"))
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        "stripe.yaml",
+        r#"id: dunning
+trigger:
+  webhook:
+    path: stripe
+    verify: { scheme: stripe, secret: stripe_secret }
+    dedupe: "{{ body.id }}"
+steps:
+  - id: note
+    set: { event: "{{ trigger.body.id }}" }
+"#,
+    ),
+    (
+        "sync.yaml",
+        r#"id: echo
+trigger:
+  webhook:
+    path: echo
+    verify: { scheme: token, secret: echo_token }
+    respond: sync
+steps:
+  - id: answer
+    set: { echoed: "{{ trigger.body.msg }}" }
+"#,
+    ),
+    (
+        "hello.yaml",
+        r#"id: hello
+input:
+  type: object
+  required: [name]
+  properties: { name: { type: string } }
+steps:
+  - id: greet
+    set: { greeting: "Hello {{ trigger.input.name }}" }
+"#,
+    ),
+];
+
+fn start() -> Server {
+    let bin = relais_bin();
+    assert!(
+        bin.exists(),
+        "{} missing: build it with `cargo build -p relais` (or set RELAIS_BIN)",
+        bin.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join("workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    for (name, text) in WORKFLOWS {
+        std::fs::write(wf.join(name), text).unwrap();
+    }
+    let port = free_port();
+    let data = dir.path().join("data");
+    let config = dir.path().join("relais.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {data:?}\nplugins_dir = {:?}\nworkflows_dir = {wf:?}\n[server]\nlisten = \"127.0.0.1:{port}\"\nbody_limit = {BODY_LIMIT}\nshutdown_grace_secs = 2\n",
+            dir.path().join("plugins")
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = Store::open(StoreOptions::new(
+            data.join("relais.redb"),
+            MasterKeySource::File(data.join("master.key")),
+        ))
+        .unwrap()
+        .store;
+        store
+            .secret_set("stripe_secret", STRIPE_SECRET)
+            .await
+            .unwrap();
+        store.secret_set("echo_token", "echo-token").await.unwrap();
+    });
+    drop(runtime);
+    let out = Command::new(&bin)
+        .args(["-c", config.to_str().unwrap(), "token", "create", "e2e"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let child = Command::new(&bin)
+        .args(["-c", config.to_str().unwrap(), "serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        port,
+        token,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not start listening");
+}
+
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    (status, value)
+}
+
+fn stripe(port: u16, body: &str, secret: &str, at: chrono::DateTime<Utc>) -> (u16, Value) {
+    let (name, value) = Scheme::stripe().sign(secret.as_bytes(), body.as_bytes(), at);
+    http(
+        port,
+        "POST",
+        "/hooks/stripe",
+        &[
+            (name.as_str(), value),
+            ("Content-Type", "application/json".into()),
+        ],
+        body.as_bytes(),
+    )
+}
+
+fn wait_status(server: &Server, run: &str, want: &str) -> Value {
+    let auth = [("Authorization", format!("Bearer {}", server.token))];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, detail) = http(
+            server.port,
+            "GET",
+            &format!("/api/v1/runs/{run}"),
+            &auth,
+            b"",
+        );
+        assert_eq!(status, 200, "{detail}");
+        if detail["run"]["status"] == want {
+            return detail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {run} never became {want}: {detail}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn webhooks_tokens_and_runs_against_the_binary() {
+    let server = start();
+    let port = server.port;
+
+    // Stripe: signed, wrong secret, stale, just inside the tolerance.
+    let body = r#"{"id":"evt_e2e_1","type":"invoice.payment_failed"}"#;
+    let (status, first) = stripe(port, body, STRIPE_SECRET, Utc::now());
+    assert_eq!(status, 202, "{first}");
+    let run = first["run_id"].as_str().unwrap().to_owned();
+    let detail = wait_status(&server, &run, "succeeded");
+    assert_eq!(detail["payload"]["body"]["id"], "evt_e2e_1");
+    let (status, refused) = stripe(port, r#"{"id":"evt_e2e_2"}"#, "whsec_other", Utc::now());
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(refused["error"]["code"], "signature_invalid");
+    let stale = Utc::now() - TimeDelta::seconds(301);
+    assert_eq!(
+        stripe(port, r#"{"id":"evt_e2e_3"}"#, STRIPE_SECRET, stale).0,
+        401
+    );
+
+    // Dedupe: the same event id answers the first run.
+    let (status, again) = stripe(port, body, STRIPE_SECRET, Utc::now());
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["run_id"], run.as_str());
+
+    // Body limit, both sides.
+    let pad = |tag: &str, n: usize| format!(r#"{{"id":"{tag}","p":"{}"}}"#, "x".repeat(n));
+    let fits = pad("evt_fit", BODY_LIMIT - pad("evt_fit", 0).len());
+    assert_eq!(stripe(port, &fits, STRIPE_SECRET, Utc::now()).0, 202);
+    let over = pad("evt_big", BODY_LIMIT - pad("evt_big", 0).len() + 1);
+    let (status, answer) = stripe(port, &over, STRIPE_SECRET, Utc::now());
+    assert_eq!(status, 413, "{answer}");
+
+    // Sync response: the run's output.
+    let (status, answer) = http(
+        port,
+        "POST",
+        "/hooks/echo",
+        &[
+            ("Authorization", "Bearer echo-token".into()),
+            ("Content-Type", "application/json".into()),
+        ],
+        br#"{"msg":"ping"}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["output"]["echoed"], "ping");
+
+    // Unknown path, wrong method.
+    assert_eq!(http(port, "POST", "/hooks/nowhere", &[], b"{}").0, 404);
+    assert_eq!(http(port, "GET", "/hooks/stripe", &[], b"").0, 405);
+
+    // Every API route: refused without a token, served with one.
+    let fake = "01M814WDF2RVP3TH3JFFGEVER3";
+    let routes = [
+        ("GET", "/api/v1/workflows".to_owned()),
+        ("GET", "/api/v1/workflows/hello".to_owned()),
+        ("POST", "/api/v1/workflows/hello/runs".to_owned()),
+        ("GET", "/api/v1/runs".to_owned()),
+        ("GET", format!("/api/v1/runs/{fake}")),
+        ("POST", format!("/api/v1/runs/{fake}/retry")),
+        ("POST", format!("/api/v1/runs/{fake}/cancel")),
+        ("GET", "/api/v1/plugins".to_owned()),
+    ];
+    let auth = [("Authorization", format!("Bearer {}", server.token))];
+    for (method, path) in &routes {
+        let (status, answer) = http(port, method, path, &[], b"{}");
+        assert_eq!(status, 401, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "unauthorized");
+        let (status, _) = http(port, method, path, &auth, b"{\"name\":\"x\"}");
+        assert_ne!(status, 401, "{method} {path}");
+    }
+
+    // A manual run through the API runs to completion.
+    let (status, started) = http(
+        port,
+        "POST",
+        "/api/v1/workflows/hello/runs",
+        &[auth[0].clone(), ("Content-Type", "application/json".into())],
+        br#"{"name":"Ana"}"#,
+    );
+    assert_eq!(status, 202, "{started}");
+    let detail = wait_status(&server, started["run_id"].as_str().unwrap(), "succeeded");
+    assert_eq!(detail["input"]["name"], "Ana");
+
+    // The OpenAPI document is served and names the routes.
+    let (status, doc) = http(port, "GET", "/api/v1/openapi.json", &[], b"");
+    assert_eq!(status, 200);
+    assert!(doc["paths"]["/runs/{id}/retry"].is_object());
+}
