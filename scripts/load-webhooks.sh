@@ -14,10 +14,13 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk" >&2
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
-cargo build --release -q -p relais
+# RELAIS=path/to/relais uses that binary instead of building the release one.
+if [ -z "${RELAIS:-}" ]; then
+  cargo build --release -q -p relais
+  RELAIS=target/release/relais
+fi
 CARGO_TARGET_DIR=${SECRET_TOOL_TARGET:-target/relais-server} cargo build -q -p relais-server --example put-secret
 PUT_SECRET=${SECRET_TOOL_TARGET:-target/relais-server}/debug/examples/put-secret
-RELAIS=target/release/relais
 
 WORK=$(mktemp -d)
 trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
