@@ -22,6 +22,10 @@ pub struct Config {
     pub plugins_dir: PathBuf,
     /// Folder of workflow files (`*.yaml`).
     pub workflows_dir: PathBuf,
+    /// SMTP relays of the `mail` capability (`[mail_relays.NAME]`), granted
+    /// per plugin with `mail = ["NAME"]` in its `[plugins.NAME]` section.
+    #[serde(default)]
+    pub mail_relays: BTreeMap<String, MailRelaySection>,
     /// Settings every plugin gets unless it has its own section.
     #[serde(default)]
     pub plugin_defaults: PluginSettings,
@@ -110,6 +114,120 @@ impl Config {
     /// The precompiled-component cache folder.
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache")
+    }
+}
+
+/// `[mail_relays.NAME]`: one SMTP relay. The password is never written in
+/// this file: `password_file` names a file holding it (trailing newline
+/// ignored), read once at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailRelaySection {
+    /// Host name or address.
+    pub host: String,
+    /// Port (default 587, 465 with `tls = "tls"`, 25 with `tls = "none"`).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` or `none`.
+    #[serde(default)]
+    pub tls: relais_runtime::MailTls,
+    /// User name for AUTH.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// File holding the password for AUTH.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Timeout of each SMTP exchange, e.g. `"30s"` (default 30 s).
+    #[serde(default)]
+    pub timeout: Option<serde_json::Value>,
+    /// PEM file of extra certificate authorities to trust (an internal CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Name given in EHLO.
+    #[serde(default)]
+    pub hello_name: Option<String>,
+}
+
+impl Config {
+    /// The mail relays for the runtime, passwords read from their files.
+    pub fn mail_relays(&self) -> Result<BTreeMap<String, relais_runtime::MailRelay>> {
+        let mut relays = BTreeMap::new();
+        for (name, s) in &self.mail_relays {
+            let password = match &s.password_file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).with_context(|| {
+                        format!(
+                            "{}: mail relay {name}: cannot read password_file {}",
+                            self.source,
+                            path.display()
+                        )
+                    })?;
+                    Some(relais_runtime::SecretValue::new(
+                        text.trim_end_matches(['\r', '\n']),
+                    ))
+                }
+                None => None,
+            };
+            let mut relay = relais_runtime::MailRelay::new(s.host.clone());
+            relay.port = s.port;
+            relay.tls = s.tls;
+            relay.username = s.username.clone();
+            relay.password = password;
+            relay.ca_file = s.ca_file.clone();
+            relay.hello_name = s.hello_name.clone();
+            if let Some(t) = &s.timeout {
+                // The runtime's own parser: a number of ms, or "500ms", "30s", "2m".
+                let parsed: relais_runtime::MailRelay =
+                    serde_json::from_value(serde_json::json!({"host": s.host, "timeout": t}))
+                        .map_err(|e| {
+                            anyhow::anyhow!("{}: mail relay {name}: timeout: {e}", self.source)
+                        })?;
+                relay.timeout = parsed.timeout;
+            }
+            relays.insert(name.clone(), relay);
+        }
+        Ok(relays)
+    }
+}
+
+#[cfg(test)]
+mod mail_relay_tests {
+    use super::*;
+
+    #[test]
+    fn mail_relays_are_typed_and_read_their_password_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("smtp.pw");
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        let text = format!(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[mail_relays.primary]\nhost='smtp.example.fr'\ntls='tls'\nusername='relais'\npassword_file='{}'\ntimeout='10s'\n[plugins.email]\nmail=['primary']\n",
+            pw.display()
+        );
+        let c = Config::parse(&text, "relais.toml").unwrap();
+        let relays = c.mail_relays().unwrap();
+        let r = &relays["primary"];
+        assert_eq!(r.effective_port(), 465);
+        assert_eq!(r.password.as_ref().map(|p| p.expose()), Some("s3cret"));
+        assert_eq!(r.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(c.plugin_settings("email").mail, ["primary"]);
+        let err = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[mail_relays.x]\nhost='h'\npassword='literal'\n",
+            "relais.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("password"), "{err}");
+        let missing = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[mail_relays.x]\nhost='h'\npassword_file='/nonexistent/pw'\n",
+            "relais.toml",
+        )
+        .unwrap();
+        assert!(
+            missing
+                .mail_relays()
+                .unwrap_err()
+                .to_string()
+                .contains("mail relay x")
+        );
     }
 }
 

@@ -25,6 +25,7 @@ pub fn stem(path: &Path) -> String {
 pub fn runtime(config: &Config) -> Result<Runtime> {
     Ok(Runtime::new(&RuntimeConfig {
         cache_dir: Some(config.cache_dir()),
+        mail_relays: config.mail_relays()?,
         ..RuntimeConfig::default()
     })?)
 }
