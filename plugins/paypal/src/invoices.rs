@@ -88,7 +88,9 @@ struct RawBilling {
 
 impl From<RawInvoice> for Invoice {
     fn from(raw: RawInvoice) -> Self {
-        let amount = raw.amount;
+        // An amount without a value (a breakdown alone) reads as none.
+        let known = |money: Option<Money>| money.filter(|m| !m.value.is_empty());
+        let amount = known(raw.amount);
         Self {
             // A minimal answer is a link to the invoice: its id ends the URL.
             id: if raw.id.is_empty() {
@@ -105,7 +107,7 @@ impl From<RawInvoice> for Invoice {
             reference: raw.detail.reference,
             currency_code: raw.detail.currency_code,
             amount,
-            due_amount: raw.due_amount,
+            due_amount: known(raw.due_amount),
             due_date: raw.detail.payment_term.due_date,
             recipient_email: raw
                 .primary_recipients
@@ -142,6 +144,11 @@ pub(crate) fn create_invoice(
     match client.post("/v2/invoicing/invoices", &document, cx) {
         Ok(response) => {
             let invoice: Invoice = response.json::<RawInvoice>()?.into();
+            if invoice.id.is_empty() {
+                return Err(StepError::fatal(
+                    "POST /v2/invoicing/invoices: paypal's answer names no invoice id",
+                ));
+            }
             log::info!("invoice {} created as {}", invoice.id, invoice.status);
             Ok(InvoiceChange {
                 changed: true,

@@ -265,3 +265,23 @@ fn cancel_is_a_no_op_when_cancelled() {
     let out = run(&host, "get-invoice", json!({"invoice": ID})).unwrap();
     assert_eq!(out["recipient_email"], "ann@example.com");
 }
+
+#[test]
+fn an_answer_without_an_id_or_amount_is_handled() {
+    let host = host().on(
+        Method::Post,
+        &url(""),
+        FakeResponse::status(201)
+            .json(&json!({"detail": {"currency_code": "EUR"}, "amount": {"breakdown": {}}})),
+    );
+    let err = run(&host, "create-invoice", create_input()).unwrap_err();
+    assert_eq!(err.kind(), "fatal");
+    assert!(err.message().contains("names no invoice id"), "{err}");
+    let host = super::host().on(
+        Method::Get,
+        &url(&format!("/{ID}")),
+        FakeResponse::ok().json(&json!({"id": ID, "status": "SENT", "amount": {"breakdown": {}}})),
+    );
+    let out = run(&host, "get-invoice", json!({"invoice": ID})).unwrap();
+    assert_eq!(out["amount"], Value::Null);
+}
