@@ -3,5 +3,9 @@
 //! Needs `scripts/build-plugins.sh` (the plugins) and Node.js (the mocks).
 
 mod cpanel;
-mod plesk;
 mod email;
+mod paypal;
+mod plesk;
+mod slack;
+mod stripe;
+mod twilio;
