@@ -110,8 +110,14 @@ pub(crate) fn classify(reason: &str) -> ReasonKind {
         "temporarily",
         "timed out",
         "timeout",
-        "lock",
+        "obtain a lock",
+        "obtain the lock",
+        "obtain lock",
+        "acquire a lock",
+        "acquire the lock",
+        "acquire lock",
         "is busy",
+        "currently running",
         "in progress",
     ]) {
         ReasonKind::Transient
@@ -147,7 +153,6 @@ pub(crate) fn classify(reason: &str) -> ReasonKind {
         "already exists",
         "already in use",
         "already owns",
-        "exceed",
     ]) {
         ReasonKind::Input
     } else {
@@ -223,7 +228,7 @@ mod tests {
             err,
             StepError::invalid_input("whm createacct failed: bob is not a valid username")
         );
-        assert!(StepError::from(failed("lock held")).is_retryable());
+        assert!(StepError::from(failed("Could not acquire the lock.")).is_retryable());
         assert_eq!(StepError::from(failed("Access denied")).kind(), "fatal");
         let auth = WhmError::Auth {
             function: "listaccts".into(),

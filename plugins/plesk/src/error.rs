@@ -128,9 +128,15 @@ fn says_input(text: &str) -> bool {
 /// Whether free text says the server is busy.
 fn says_transient(text: &str) -> bool {
     let text = text.to_lowercase();
-    ["try again", "temporarily", "locked", "timeout", "timed out"]
-        .iter()
-        .any(|w| text.contains(w))
+    [
+        "try again",
+        "temporarily",
+        "timeout",
+        "timed out",
+        "in progress",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 impl From<PleskError> for StepError {
@@ -193,7 +199,15 @@ mod tests {
             StepError::from(xml(Some(1019), "Invalid plan GUID")).kind(),
             "invalid-input"
         );
-        assert!(StepError::from(xml(None, "Object is locked, try again")).is_retryable());
+        assert!(
+            StepError::from(xml(None, "Another operation is in progress, try again"))
+                .is_retryable()
+        );
+        // A locked subscription is one customised away from its plan: not busy.
+        assert_eq!(
+            StepError::from(xml(Some(1023), "The subscription is locked")).kind(),
+            "fatal"
+        );
         assert_eq!(
             StepError::from(xml(Some(1023), "Operation failed")).kind(),
             "fatal"
