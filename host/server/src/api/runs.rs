@@ -87,10 +87,10 @@ pub struct RunDetailView {
     /// The header.
     pub run: RunView,
     /// The trigger payload.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub payload: Value,
-    /// The input.
-    #[schema(value_type = Object)]
+    /// The input (null for webhook runs).
+    #[schema(value_type = Object, nullable)]
     pub input: Value,
     /// Every step attempt, in order.
     #[schema(value_type = Vec<Object>)]
@@ -106,7 +106,7 @@ pub(crate) struct ListQuery {
     /// Only runs in this status.
     #[param(inline, value_type = Option<String>, pattern = "^(queued|running|waiting|succeeded|failed|cancelled)$")]
     status: Option<String>,
-    /// The previous page's `next_cursor`.
+    /// The previous page's `next_cursor` (empty: the first page).
     cursor: Option<String>,
     /// Page size, 1 to 1000 (default 50).
     #[param(minimum = 1, maximum = 1000)]
@@ -144,7 +144,7 @@ pub(crate) async fn list(
             relais_store::MAX_PAGE
         )));
     }
-    let cursor = match &q.cursor {
+    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(
             c.parse::<RunId>()
                 .map_err(|_| ApiError::bad_request(format!("invalid cursor {c:?}")))?,

@@ -129,7 +129,7 @@ pub(crate) async fn get_one(
     request_body(content = Object, description = "The run's input", content_type = "application/json"),
     responses(
         (status = 202, description = "The run is queued", body = TriggerAnswer),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 400, description = "The body is missing or not a JSON object", body = ErrorBody),
         (status = 401, description = "Missing or unknown token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 422, description = "The input does not match the schema", body = ErrorBody),
@@ -142,12 +142,16 @@ pub(crate) async fn trigger(
     if state.workflows.get(&id).is_none() {
         return Err(ApiError::not_found(format!("workflow {id} not found")));
     }
-    let input: Value = if body.is_empty() {
-        Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?
-    };
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the body must be the run's input as JSON (send {} for none)",
+        ));
+    }
+    let input: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if !input.is_object() {
+        return Err(ApiError::bad_request("the input must be a JSON object"));
+    }
     let outcome = state
         .backend
         .submit(

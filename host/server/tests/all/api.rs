@@ -128,6 +128,17 @@ async fn manual_runs_list_detail_and_cancel() {
         .send(req("GET", "/api/v1/runs?limit=0", Some(&t), ""))
         .await;
     assert_eq!(status, 400);
+    let (status, _) = f
+        .send(req("GET", "/api/v1/runs?limit=1001", Some(&t), ""))
+        .await;
+    assert_eq!(status, 400);
+    let (status, page) = f
+        .send(req("GET", "/api/v1/runs?cursor=&limit=1000", Some(&t), ""))
+        .await;
+    assert_eq!(
+        (status, page["runs"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
 
     let (status, cancelled) = f
         .send(req(

@@ -319,3 +319,37 @@ fn webhooks_tokens_and_runs_against_the_binary() {
     assert_eq!(status, 200);
     assert!(doc["paths"]["/runs/{id}/retry"].is_object());
 }
+
+/// The OpenAPI document checked against the running server by schemathesis
+/// (installed with `python3 -m pip install schemathesis` when missing).
+/// Manual-run inputs are checked against each workflow's own schema, which
+/// the static document cannot state, so schemathesis' "valid data is
+/// accepted" check is left out.
+#[test]
+fn openapi_document_matches_the_server() {
+    let have = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("st") {
+        let status = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "schemathesis"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot install schemathesis");
+    }
+    let server = start();
+    let base = format!("http://127.0.0.1:{}/api/v1", server.port);
+    let out = Command::new("timeout")
+        .args(["300", "st", "run"])
+        .arg(format!("{base}/openapi.json"))
+        .args(["--url", &base, "--max-examples", "15", "--seed", "1"])
+        .args(["--exclude-checks", "positive_data_acceptance"])
+        .args(["-H", &format!("Authorization: Bearer {}", server.token)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found problems:\n{text}");
+}
