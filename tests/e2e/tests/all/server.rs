@@ -25,6 +25,7 @@ struct Server {
     child: Child,
     port: u16,
     token: String,
+    config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -85,6 +86,10 @@ steps:
 ];
 
 fn start() -> Server {
+    start_with(&[])
+}
+
+fn start_with(extra: &[(&str, &str)]) -> Server {
     let bin = relais_bin();
     assert!(
         bin.exists(),
@@ -95,7 +100,7 @@ fn start() -> Server {
     let wf = dir.path().join("workflows");
     std::fs::create_dir_all(&wf).unwrap();
     std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    for (name, text) in WORKFLOWS {
+    for (name, text) in WORKFLOWS.iter().chain(extra) {
         std::fs::write(wf.join(name), text).unwrap();
     }
     let port = free_port();
@@ -138,26 +143,50 @@ fn start() -> Server {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let child = Command::new(&bin)
+    let mut server = Server {
+        child: serve(&bin, &config),
+        port,
+        token,
+        config,
+        _dir: dir,
+    };
+    server.wait_listening();
+    server
+}
+
+fn serve(bin: &Path, config: &Path) -> Child {
+    Command::new(bin)
         .args(["-c", config.to_str().unwrap(), "serve"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        port,
-        token,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
+        .unwrap()
+}
+
+impl Server {
+    fn wait_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        panic!("the server did not start listening");
     }
-    panic!("the server did not start listening");
+
+    /// Stops the server with SIGTERM and starts it again on the same data.
+    fn restart(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap();
+        assert!(code.success(), "serve exited with {code}");
+        self.child = serve(&relais_bin(), &self.config);
+        self.wait_listening();
+    }
 }
 
 fn http(
@@ -352,4 +381,67 @@ fn openapi_document_matches_the_server() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "schemathesis found problems:\n{text}");
+}
+
+fn cron_slots(server: &Server) -> Vec<String> {
+    let auth = [("Authorization", format!("Bearer {}", server.token))];
+    let (status, page) = http(
+        server.port,
+        "GET",
+        "/api/v1/runs?workflow=minutely",
+        &auth,
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    let mut slots = Vec::new();
+    for run in page["runs"].as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        let (_, detail) = http(
+            server.port,
+            "GET",
+            &format!("/api/v1/runs/{id}"),
+            &auth,
+            b"",
+        );
+        slots.push(
+            detail["payload"]["scheduled_at"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    slots.sort();
+    slots
+}
+
+/// An every-minute schedule fires once its minute comes, and a restart
+/// right after does not fire that slot again.
+#[test]
+fn cron_fires_once_across_a_restart() {
+    let mut server = start_with(&[(
+        "minutely.yaml",
+        "id: minutely\ntrigger:\n  cron: \"* * * * *\"\n  timezone: Europe/Paris\nsteps:\n  - id: tick\n    set: { at: \"{{ trigger.scheduled_at }}\" }\n",
+    )]);
+    let deadline = Instant::now() + Duration::from_secs(75);
+    let first = loop {
+        let slots = cron_slots(&server);
+        if !slots.is_empty() {
+            break slots;
+        }
+        assert!(Instant::now() < deadline, "the schedule never fired");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].ends_with(":00Z"), "{first:?}");
+    server.restart();
+    std::thread::sleep(Duration::from_millis(1500));
+    let after = cron_slots(&server);
+    // The slot that fired is not fired again; at most the next minute's
+    // slot may have come meanwhile.
+    assert_eq!(
+        after.iter().filter(|s| **s == first[0]).count(),
+        1,
+        "{after:?}"
+    );
+    assert!(after.len() <= 2, "{after:?}");
 }
