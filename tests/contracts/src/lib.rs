@@ -188,6 +188,43 @@ pub async fn invoke_with_kv(
         .await
 }
 
+/// `Basic base64(USER:PASSWORD)`, the `Authorization` value of HTTP basic
+/// auth (RFC 7617), to check what a plugin sent.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::from("Basic ");
+    for chunk in format!("{user}:{password}").as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            out.push(if i <= chunk.len() {
+                char::from(ALPHABET[((n >> shift) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// The step error of an invocation that should have failed with one.
+///
+/// # Panics
+///
+/// When the invocation succeeded or failed another way (a trap, a limit).
+pub fn step_error(
+    result: Result<serde_json::Value, relais_runtime::InvokeError>,
+) -> relais_runtime::StepError {
+    match result {
+        Err(relais_runtime::InvokeError::Step(err)) => err,
+        other => panic!("expected a step error, got {other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Vendor documents prepared for the contract mock (JSON or YAML, mounted at
 // their server path, every operation named), and the checking proxy of

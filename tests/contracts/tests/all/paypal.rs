@@ -27,11 +27,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use relais_contract_tests::{
-    Answer, CheckedMock, ContractMock, Received, Reply, SpecFile, invoke_with_kv, load_spec,
-    plugin, vendor_api,
+    Answer, CheckedMock, ContractMock, Received, Reply, SpecFile, invoke_with_kv, plugin,
+    step_error,
 };
 use relais_runtime::{InvokeError, MemoryKv, Plugin, StepError};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+mod contract;
+
+use contract::{Tokens, paypal_contract};
 
 const CLIENT_ID: &str =
     "AeA1QIZXiflr1_-r0U2UbWTziOWX1GRQer5jkUq4ZfWT5qwb6qQRPq7jDtv57TL4POEEezGLdutcxnkJ";
@@ -43,107 +47,6 @@ const SECRETS: &[(&str, &str)] = &[
 ];
 const INVOICE: &str = "INV2-Z56S-5LLA-Q52L-CPZ5";
 const ORDER: &str = "5O190127TN364715T";
-
-/// The three documents as one: `PREFIX__NAME` components, references and
-/// security requirements rewritten to match.
-fn paypal_contract() -> SpecFile {
-    let mut merged = json!({
-        "openapi": "3.0.3",
-        "info": {"title": "PayPal Orders v2 + Invoicing v2 + Webhooks v1", "version": "merged"},
-        "paths": {},
-        "components": {},
-    });
-    for (prefix, file) in [
-        ("orders", "paypal/checkout_orders_v2.json"),
-        ("invoicing", "paypal/invoicing_v2.json"),
-        ("webhooks", "paypal/notifications_webhooks_v1.json"),
-    ] {
-        let mut doc = load_spec(&vendor_api(file));
-        let schemes: Vec<String> = doc["components"]["securitySchemes"]
-            .as_object()
-            .map(|s| s.keys().cloned().collect())
-            .unwrap_or_default();
-        rewrite(&mut doc, prefix, &schemes);
-        for (section, items) in doc["components"].as_object().cloned().unwrap_or_default() {
-            for (name, item) in items.as_object().cloned().unwrap_or_default() {
-                merged["components"][&section][format!("{prefix}__{name}")] = item;
-            }
-        }
-        for (path, item) in doc["paths"].as_object().cloned().unwrap_or_default() {
-            assert!(
-                merged["paths"].get(&path).is_none(),
-                "{path} is in two documents"
-            );
-            merged["paths"][path] = item;
-        }
-    }
-    SpecFile::write(&merged)
-}
-
-/// Rewrites `#/components/SECTION/NAME...` references to `PREFIX__NAME`, and
-/// the keys of security requirements naming `schemes`.
-fn rewrite(value: &mut Value, prefix: &str, schemes: &[String]) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get_mut("$ref") {
-                let parts: Vec<&str> = reference.splitn(5, '/').collect();
-                if parts.len() >= 4 && parts[0] == "#" && parts[1] == "components" {
-                    let mut new = format!("#/components/{}/{prefix}__{}", parts[2], parts[3]);
-                    if let Some(rest) = parts.get(4) {
-                        new = format!("{new}/{rest}");
-                    }
-                    *reference = new;
-                }
-            }
-            if let Some(Value::Array(requirements)) = map.get_mut("security") {
-                for requirement in requirements.iter_mut() {
-                    if let Value::Object(requirement) = requirement {
-                        let renamed: Map<String, Value> = std::mem::take(requirement)
-                            .into_iter()
-                            .map(|(k, v)| {
-                                if schemes.contains(&k) {
-                                    (format!("{prefix}__{k}"), v)
-                                } else {
-                                    (k, v)
-                                }
-                            })
-                            .collect();
-                        *requirement = renamed;
-                    }
-                }
-            }
-            for item in map.values_mut() {
-                rewrite(item, prefix, schemes);
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| rewrite(item, prefix, schemes)),
-        _ => {}
-    }
-}
-
-fn basic(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let data = format!("{user}:{password}");
-    let mut out = String::new();
-    for chunk in data.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= chunk.len() {
-                char::from(ALPHABET[((n >> shift) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    format!("Basic {out}")
-}
 
 /// PayPal's error body (developer.paypal.com/api/rest/responses/).
 fn paypal_error(status: u16, name: &str, issue: &str, description: &str) -> Reply {
@@ -164,50 +67,6 @@ fn invoice(status: &str) -> Reply {
                 "primary_recipients": [{"billing_info": {"email_address": "jenny@example.com"}}],
                 "amount": {"currency_code": "EUR", "value": "59.80"}}),
     )
-}
-
-/// Tokens issued so far; a call must carry the last one.
-struct Tokens {
-    issued: AtomicUsize,
-    /// Refuse calls carrying the first token (401), as after a credential
-    /// rotation, so that the plugin must renew it.
-    refuse_first: bool,
-}
-
-impl Tokens {
-    fn answer(&self, request: &Received) -> Option<Answer> {
-        if request.path == "/v1/oauth2/token" {
-            let right = request.header("authorization")
-                == Some(basic(CLIENT_ID, CLIENT_SECRET).as_str())
-                && request.form_pairs()
-                    == [("grant_type".to_owned(), "client_credentials".to_owned())];
-            if !right {
-                return Some(Answer::Unchecked(Reply::json(
-                    401,
-                    &json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
-                )));
-            }
-            let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-            return Some(Answer::Unchecked(Reply::json(
-                200,
-                &json!({"scope": "https://uri.paypal.com/services/invoicing https://uri.paypal.com/services/payments/payment",
-                        "access_token": format!("A21AAtoken{n}"), "token_type": "Bearer",
-                        "app_id": "APP-80W284485P519543T", "expires_in": 32400, "nonce": "2025-01-01T10:00:00Zn0nce"}),
-            )));
-        }
-        let current = format!("Bearer A21AAtoken{}", self.issued.load(Ordering::SeqCst));
-        let first =
-            self.refuse_first && request.header("authorization") == Some("Bearer A21AAtoken1");
-        if request.header("authorization") != Some(current.as_str()) || first {
-            return Some(Answer::Unchecked(paypal_error(
-                401,
-                "AUTHENTICATION_FAILURE",
-                "INVALID_TOKEN",
-                "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
-            )));
-        }
-        None
-    }
 }
 
 struct PayPal {
@@ -266,13 +125,6 @@ impl PayPal {
             .into_iter()
             .filter(|c| c != "POST /v1/oauth2/token")
             .collect()
-    }
-}
-
-fn step_error(result: Result<Value, InvokeError>) -> StepError {
-    match result {
-        Err(InvokeError::Step(err)) => err,
-        other => panic!("expected a step error, got {other:?}"),
     }
 }
 

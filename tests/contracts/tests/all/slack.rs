@@ -14,7 +14,7 @@
 
 use relais_contract_tests::{
     Answer, CheckedMock, ContractMock, Received, Reply, SpecFile, invoke, load_spec, plugin,
-    vendor_api,
+    step_error, vendor_api,
 };
 use relais_runtime::{InvokeError, Plugin, StepError};
 use serde_json::{Map, Value, json};
@@ -141,13 +141,6 @@ fn rewrite_refs(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
         _ => {}
-    }
-}
-
-fn step_error(result: Result<Value, InvokeError>) -> StepError {
-    match result {
-        Err(InvokeError::Step(err)) => err,
-        other => panic!("expected a step error, got {other:?}"),
     }
 }
 

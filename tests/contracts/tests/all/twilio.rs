@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use relais_contract_tests::{
-    Answer, CheckedMock, ContractMock, Received, Reply, invoke_with_kv, load_spec, plugin,
-    vendor_api,
+    Answer, CheckedMock, ContractMock, Received, Reply, basic_auth, invoke_with_kv, load_spec,
+    plugin, step_error, vendor_api,
 };
 use relais_runtime::{InvokeError, MemoryKv, Plugin, StepError};
 use serde_json::{Value, json};
@@ -91,7 +91,7 @@ impl Twilio {
     fn assert_requests_kept_the_contract(&self) {
         self.mock.assert_contract_kept();
         let (query, form) = declared_names();
-        let basic = format!("Basic {}", base64(&format!("{ACCOUNT}:{TOKEN}")));
+        let basic = basic_auth(ACCOUNT, TOKEN);
         for exchange in self.mock.exchanges() {
             let request = &exchange.request;
             assert_eq!(request.header("authorization"), Some(basic.as_str()));
@@ -111,34 +111,6 @@ impl Twilio {
             }
         }
     }
-}
-
-fn step_error(result: Result<Value, InvokeError>) -> StepError {
-    match result {
-        Err(InvokeError::Step(err)) => err,
-        other => panic!("expected a step error, got {other:?}"),
-    }
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= chunk.len() {
-                char::from(ALPHABET[((n >> shift) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[tokio::test]
