@@ -30,7 +30,7 @@ use relais_contract_tests::{
     Answer, CheckedMock, ContractMock, Received, Reply, SpecFile, invoke_with_kv, plugin,
     step_error,
 };
-use relais_runtime::{InvokeError, MemoryKv, Plugin, StepError};
+use relais_runtime::{InvokeError, KvStore, MemoryKv, Plugin, StepError};
 use serde_json::{Value, json};
 
 mod contract;
@@ -140,6 +140,26 @@ async fn orders_are_read_and_captured_with_one_token() {
         paypal.tokens.issued.load(Ordering::SeqCst),
         1,
         "the token is kept between steps"
+    );
+    // Kept with its expiry, computed with the sandbox's wall clock.
+    let key = format!("oauth-token:{}:{CLIENT_ID}", paypal.mock.base_url());
+    let stored = paypal
+        .kv
+        .get("paypal", &key)
+        .await
+        .ok()
+        .flatten()
+        .expect("the token is stored");
+    let stored: Value = serde_json::from_slice(&stored).expect("stored as JSON");
+    assert_eq!(stored["access_token"], "A21AAtoken1");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let expires_at = stored["expires_at"].as_i64().unwrap_or(0);
+    assert!(
+        (expires_at - now - 32400).abs() < 120,
+        "{expires_at} vs {now}"
     );
     assert_eq!(
         paypal.api_calls(),
