@@ -371,7 +371,9 @@ fn openapi_document_matches_the_server() {
     }
     let server = start();
     let base = format!("http://127.0.0.1:{}/api/v1", server.port);
+    // schemathesis keeps a cache folder in its working folder.
     let out = Command::new("timeout")
+        .current_dir(server._dir.path())
         .args(["300", "st", "run"])
         .arg(format!("{base}/openapi.json"))
         .args(["--url", &base, "--max-examples", "15", "--seed", "1"])
