@@ -22,7 +22,7 @@ fn guest() -> std::path::PathBuf {
 }
 
 fn input_1k() -> String {
-    let s = serde_json::json!({"customer": "cus_123", "items": (0..20).map(|i| serde_json::json!({"id": i, "label": "hosting-plan"})).collect::<Vec<_>>(), "note": "x".repeat(200)}).to_string();
+    let s = serde_json::json!({"customer": "cus_123", "items": (0..20).map(|i| serde_json::json!({"id": i, "label": "hosting-plan"})).collect::<Vec<_>>(), "note": "x".repeat(330)}).to_string();
     assert!((900..1200).contains(&s.len()), "input is {} bytes", s.len());
     s
 }
