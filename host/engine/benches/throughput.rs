@@ -1,1 +1,190 @@
-fn main() {}
+//! Engine throughput, latency and memory, with the probe's `noop` step and
+//! durable storage (a redb file in a temporary folder).
+//!
+//! `cargo bench -p relais-engine --bench throughput` (needs
+//! `target/test-guests/probe.wasm`: `scripts/build-plugins.sh`). Prints:
+//! - runs per second for a 1-step and a 5-step workflow (runs created
+//!   first, then the engine started and timed until every run finished);
+//! - p50/p99 latency of one 1-step run submitted alone (submit to finish);
+//! - RSS while history grows: batches of 1-step runs for
+//!   `RELAIS_BENCH_SECS` seconds (default 60), RSS after each batch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
+use relais_runtime::{PluginSettings, Runtime, RuntimeConfig};
+use relais_store::{MasterKeySource, RunStatus, Store, StoreOptions, TriggerKind};
+use serde_json::{Value, json};
+
+const ONE: &str = "id: one\nsteps:\n  - id: a\n    uses: probe/noop\n";
+const FIVE: &str = "id: five\nsteps:\n  - id: a\n    uses: probe/noop\n  - id: b\n    uses: probe/noop\n  - id: c\n    uses: probe/noop\n  - id: d\n    uses: probe/noop\n  - id: e\n    uses: probe/noop\n";
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn engine(store: &Store) -> Engine {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let runtime = Runtime::new(&RuntimeConfig {
+        cache_dir: Some(root.join("target/tmp/engine-bench-cache")),
+        max_instances: 64,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
+    let (probe, _) = runtime
+        .load(
+            root.join("target/test-guests/probe.wasm"),
+            PluginSettings::default(),
+        )
+        .await
+        .expect("probe.wasm (scripts/build-plugins.sh)");
+    let plugins = Plugins::from_plugins([probe]).expect("plugins");
+    let catalog = plugins.catalog().expect("catalog");
+    let wfs = [ONE, FIVE].map(|t| {
+        relais_workflow::parse_workflow("bench.yaml", t.to_owned(), &catalog).expect("workflow")
+    });
+    let workflows = Workflows::from_workflows(wfs, store).await.expect("load");
+    Engine::new(
+        store.clone(),
+        Arc::new(workflows),
+        Arc::new(plugins),
+        EngineConfig {
+            workers: 4,
+            owner: "bench".into(),
+            lease: Duration::from_secs(600),
+            poll: Duration::from_millis(200),
+            default_timezone: chrono_tz::UTC,
+        },
+    )
+}
+
+async fn create(engine: &Engine, workflow: &str, n: usize) {
+    let mut tasks = tokio::task::JoinSet::new();
+    let per = 64;
+    for chunk in 0..n.div_ceil(per) {
+        let engine = engine.clone();
+        let workflow = workflow.to_owned();
+        let count = per.min(n - chunk * per);
+        tasks.spawn(async move {
+            for _ in 0..count {
+                engine
+                    .submit(&workflow, TriggerKind::Manual, Value::Null, json!({}), None)
+                    .await
+                    .expect("submit");
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn until_done(store: &Store, workflow: &str, n: u64) {
+    loop {
+        let c = store.count_runs(Some(workflow)).await.expect("count");
+        if c.succeeded + c.failed >= n {
+            assert_eq!(c.failed, 0, "failed runs");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Creates `n` runs with the engine stopped, then times the engine.
+async fn throughput(dir: &std::path::Path, workflow: &str, n: usize) -> f64 {
+    let store = open(dir);
+    let e = engine(&store).await;
+    create(&e, workflow, n).await;
+    let started = Instant::now();
+    e.start();
+    until_done(&store, workflow, n as u64).await;
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    e.shutdown(Duration::from_secs(5)).await;
+    rate
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(StoreOptions::new(
+        dir.join("relais.redb"),
+        MasterKeySource::File(dir.join("master.key")),
+    ))
+    .expect("store")
+    .store
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(async {
+        let n: usize = std::env::var("RELAIS_BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        let d1 = tempfile::tempdir().expect("tempdir");
+        let one = throughput(d1.path(), "one", n).await;
+        println!("1-step runs: {one:.0} runs/s ({n} runs)");
+        let d5 = tempfile::tempdir().expect("tempdir");
+        let five = throughput(d5.path(), "five", n / 5).await;
+        println!(
+            "5-step runs: {five:.0} runs/s ({} runs, {:.0} steps/s)",
+            n / 5,
+            five * 5.0
+        );
+
+        let dl = tempfile::tempdir().expect("tempdir");
+        let store = open(dl.path());
+        let e = engine(&store).await;
+        e.start();
+        let mut lat = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            let id = e
+                .submit("one", TriggerKind::Manual, Value::Null, json!({}), None)
+                .await
+                .expect("submit")
+                .run_id()
+                .expect("created");
+            let h = e
+                .wait_finished(id, Duration::from_secs(10))
+                .await
+                .expect("wait")
+                .expect("run");
+            assert_eq!(h.status, RunStatus::Succeeded);
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        println!(
+            "1-step latency, one run at a time: p50 {:.1} ms, p99 {:.1} ms",
+            lat[lat.len() / 2].as_secs_f64() * 1e3,
+            lat[lat.len() * 99 / 100].as_secs_f64() * 1e3
+        );
+
+        let secs: u64 = std::env::var("RELAIS_BENCH_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60);
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let batch = 20_000;
+        let mut total = 0u64;
+        let t0 = Instant::now();
+        println!("history growth (1-step runs): runs, RSS MiB, runs/s");
+        while Instant::now() < deadline {
+            create(&e, "one", batch).await;
+            total += batch as u64;
+            until_done(&store, "one", total + 300).await;
+            println!(
+                "{total:>9} {:>8.1} {:>8.0}",
+                rss_mib(),
+                total as f64 / t0.elapsed().as_secs_f64()
+            );
+        }
+        e.shutdown(Duration::from_secs(5)).await;
+    });
+}
