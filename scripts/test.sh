@@ -25,5 +25,9 @@ cargo fmt --all -- --check
 say "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+say "building relais for the end-to-end tests"
+cargo build -p relais --quiet
+export RELAIS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/relais"
+
 say "cargo test"
 cargo test --workspace --no-fail-fast "$@"
