@@ -71,7 +71,33 @@ impl ContractMock {
 
     /// Like [`start`](Self::start), with extra environment variables for
     /// the mock.
+    ///
+    /// Mocks started at the same moment share the mock's install folder, and
+    /// one that exits before listening (a file being replaced under it, a
+    /// port taken meanwhile) is started again, up to three times.
     pub fn start_with_env(spec: &Path, fixtures: Option<&Path>, env: &[(&str, &str)]) -> Self {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match Self::try_start(spec, fixtures, env) {
+                Ok(mock) => return mock,
+                Err(status) if tries < 3 => {
+                    eprintln!(
+                        "the contract mock for {} exited before listening ({status}), starting it again",
+                        spec.display()
+                    );
+                    std::thread::sleep(Duration::from_millis(300 * tries));
+                }
+                Err(status) => panic!("the contract mock for {} exited: {status}", spec.display()),
+            }
+        }
+    }
+
+    fn try_start(
+        spec: &Path,
+        fixtures: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Result<Self, std::process::ExitStatus> {
         let port = free_port();
         let script = shared().join("tools/contract-mock/run.sh");
         let mut cmd = Command::new("bash");
@@ -101,7 +127,7 @@ impl ContractMock {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("the contract mock for {} exited: {status}", spec.display());
+                return Err(status);
             }
             assert!(
                 Instant::now() < deadline,
@@ -109,7 +135,7 @@ impl ContractMock {
                 spec.display()
             );
         }
-        Self { port, child }
+        Ok(Self { port, child })
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -90,10 +90,11 @@ id: slow
 steps:
   - id: a
     uses: probe/sleep
-    with: { ms: 50 }
+    with: { ms: 400 }
   - id: b
     uses: probe/count
 "#;
+    // More runs than the worker pool can finish within the grace period.
     let f = fixture(&[wf]).await;
     f.engine.start();
     let mut runs = Vec::new();
@@ -101,7 +102,7 @@ steps:
         runs.push(f.submit("slow", json!({})).await);
     }
     tokio::time::sleep(Duration::from_millis(80)).await;
-    f.engine.shutdown(Duration::from_secs(5)).await;
+    f.engine.shutdown(Duration::from_secs(1)).await;
     assert_eq!(f.engine.active_runs(), 0);
     let counts = f.store.count_runs(None).await.unwrap();
     assert_eq!(counts.running, 0, "{counts:?}");
