@@ -60,25 +60,11 @@ pub use kv::StoreKv;
 pub use plugins::{Plugins, file_stem};
 pub use workflows::{Loaded, Workflows};
 
-use relais_store::{AttemptOutcome, RunId, Store};
+use relais_store::{RunId, Store};
 use serde_json::Value;
 
-/// The output of a finished run: the output of its last step that
-/// produced one (items of a `for_each` aside), or null. `None`: no such run.
+/// The output of a finished run (see [`relais_store::RunDetail::output`]).
+/// `None`: no such run.
 pub async fn run_output(store: &Store, run: RunId) -> Result<Option<Value>, EngineError> {
-    let Some(detail) = store.run_detail(run).await? else {
-        return Ok(None);
-    };
-    let history_from = detail.run.history_from;
-    let output = detail
-        .attempts
-        .iter()
-        .rev()
-        .filter(|a| a.seq >= history_from && a.item.is_none())
-        .find_map(|a| match &a.outcome {
-            Some(AttemptOutcome::Succeeded { output }) => Some(output.clone()),
-            _ => None,
-        })
-        .unwrap_or(Value::Null);
-    Ok(Some(output))
+    Ok(store.run_detail(run).await?.map(|d| d.output()))
 }

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use relais_store::{
-    AttemptOutcome, CreateOutcome, NewRun, RetryFrom, Run, RunGuard, RunId, Store, Timestamp,
-    TriggerKind,
+    CreateOutcome, NewRun, RetryFrom, Run, RunGuard, RunId, Store, Timestamp, TriggerKind,
 };
 use serde_json::Value;
 
@@ -137,20 +136,8 @@ impl Backend for StoreBackend {
     }
 }
 
-/// The output of the last succeeded attempt of `run`, or null; `None`: no
-/// such run.
+/// The output of `run` (see [`relais_store::RunDetail::output`]); `None`:
+/// no such run.
 pub async fn last_output(store: &Store, run: RunId) -> Result<Option<Value>, BackendError> {
-    let Some(detail) = store.run_detail(run).await? else {
-        return Ok(None);
-    };
-    let output = detail
-        .attempts
-        .iter()
-        .rev()
-        .find_map(|a| match &a.outcome {
-            Some(AttemptOutcome::Succeeded { output }) => Some(output.clone()),
-            _ => None,
-        })
-        .unwrap_or(Value::Null);
-    Ok(Some(output))
+    Ok(store.run_detail(run).await?.map(|d| d.output()))
 }

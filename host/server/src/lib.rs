@@ -7,6 +7,8 @@
 //!   runs, plugins; bearer-token auth ([`auth`]); an OpenAPI document at
 //!   `/api/v1/openapi.json`;
 //! - `/healthz`, `/readyz`, `/metrics` (Prometheus);
+//! - [`local::local_app`]: the same API without tokens plus secrets and
+//!   tokens, for the operator's local control socket;
 //! - [`cron::Scheduler`]: fires cron workflows in their zone, once per slot,
 //!   with catch-up after a downtime.
 //!
@@ -26,6 +28,7 @@ mod backend;
 pub mod cron;
 mod error;
 mod hooks;
+pub mod local;
 pub mod metrics;
 mod registry;
 

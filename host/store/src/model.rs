@@ -207,6 +207,23 @@ pub struct RunDetail {
     pub attempts: Vec<Attempt>,
 }
 
+impl RunDetail {
+    /// The run's output: the output of its last step attempt that
+    /// succeeded in its current history (items of a `for_each` aside), or
+    /// null.
+    pub fn output(&self) -> Value {
+        self.attempts
+            .iter()
+            .rev()
+            .filter(|a| a.seq >= self.run.history_from && a.item.is_none())
+            .find_map(|a| match &a.outcome {
+                Some(crate::AttemptOutcome::Succeeded { output }) => Some(output.clone()),
+                _ => None,
+            })
+            .unwrap_or(Value::Null)
+    }
+}
+
 /// A pending timer of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wake {

@@ -61,16 +61,16 @@ pub enum PluginCommand {
 }
 
 pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> {
-    if let PluginCommand::New { name, path } = cmd {
-        crate::cmd::scaffold::new_plugin(&name, path)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let config = Config::load(config)?;
+    // Scaffolding needs no configuration; every other command loads it.
+    let load = || Config::load(config);
     match cmd {
-        PluginCommand::New { .. } => unreachable!("handled above"),
-        PluginCommand::List { json } => list(&config, json).await,
+        PluginCommand::New { name, path } => {
+            crate::cmd::scaffold::new_plugin(&name, path)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::List { json } => list(&load()?, json).await,
         PluginCommand::Inspect { plugin, json } => {
-            let p = load_one(&config, &plugin, None).await?;
+            let p = load_one(&load()?, &plugin, None).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(p.info())?);
             } else {
@@ -87,6 +87,7 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
             timeout,
             json,
         } => {
+            let config = load()?;
             let mut settings = settings_for(&config, &plugin);
             for h in &grant_host {
                 let origin = Origin::parse(h)?;
@@ -171,7 +172,7 @@ fn secrets(args: &[String]) -> Result<Secrets> {
 }
 
 fn stem(plugin: &str) -> String {
-    crate::plugins::stem(Path::new(plugin))
+    relais_engine::file_stem(Path::new(plugin))
 }
 
 fn settings_for(config: &Config, plugin: &str) -> PluginSettings {
@@ -207,13 +208,12 @@ async fn load_one(
 
 async fn list(config: &Config, json: bool) -> Result<ExitCode> {
     let dir = &config.plugins_dir;
-    let loaded = crate::plugins::load_all(config).await?;
-    for e in &loaded.failures {
+    let (plugins, failures) = crate::plugins::load_all(config).await?;
+    for e in &failures {
         eprintln!("error: {e}");
     }
-    let failed = !loaded.failures.is_empty();
-    let infos: Vec<_> = loaded
-        .plugins
+    let failed = !failures.is_empty();
+    let infos: Vec<_> = plugins
         .iter()
         .map(|p| (p.info().clone(), p.path().to_path_buf()))
         .collect();

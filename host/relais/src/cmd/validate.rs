@@ -10,11 +10,11 @@ use crate::config::Config;
 use crate::plugins;
 
 pub async fn run(paths: Vec<PathBuf>, config: &Config) -> Result<ExitCode> {
-    let loaded = plugins::load_all(config).await?;
-    for f in &loaded.failures {
+    let (plugins, failures) = plugins::load_all(config).await?;
+    for f in &failures {
         eprintln!("warning: {f}");
     }
-    let catalog = plugins::catalog(&loaded.plugins)?;
+    let catalog = plugins.catalog()?;
     let roots = if paths.is_empty() {
         vec![config.workflows_dir.clone()]
     } else {

@@ -58,6 +58,12 @@ fn router_parts() -> OpenApiRouter<AppState> {
         .routes(routes!(plugins::list))
 }
 
+/// The `/api/v1` routes without token checks, for the local control socket
+/// (see [`crate::local`]).
+pub(crate) fn unprotected() -> OpenApiRouter<AppState> {
+    router_parts()
+}
+
 /// The `/api/v1` router (routes relative to `/api/v1`) and its document.
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let doc = openapi();

@@ -95,6 +95,9 @@ pub struct RunDetailView {
     /// Every step attempt, in order.
     #[schema(value_type = Vec<Object>)]
     pub attempts: Vec<Value>,
+    /// The output of its last succeeded step (null if none yet).
+    #[schema(value_type = Object, nullable)]
+    pub output: Value,
 }
 
 /// Filters and paging of `GET /runs`.
@@ -180,7 +183,9 @@ pub(crate) async fn get_one(
         .run_detail(run)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("run {id} not found")))?;
+    let output = detail.output();
     Ok(Json(RunDetailView {
+        output,
         run: detail.run.into(),
         payload: detail.payload,
         input: detail.input,
