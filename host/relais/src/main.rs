@@ -33,6 +33,14 @@ enum Command {
     },
     /// Serve webhooks, the API and the scheduler, and run workflows.
     Serve,
+    /// Start a manual run of a workflow.
+    Run(cmd::run::RunArgs),
+    /// List, show, retry and cancel runs.
+    #[command(subcommand)]
+    Runs(cmd::runs::RunsCommand),
+    /// Set, list and remove secrets (encrypted at rest).
+    #[command(subcommand)]
+    Secret(cmd::secret::SecretCommand),
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
@@ -70,6 +78,18 @@ fn main() -> ExitCode {
             Command::Serve => {
                 let config = config::Config::load(cli.config.as_deref())?;
                 cmd::serve::run(&config).await
+            }
+            Command::Run(args) => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::run::run(args, &config).await
+            }
+            Command::Runs(c) => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::runs::run(c, &config).await
+            }
+            Command::Secret(c) => {
+                let config = config::Config::load(cli.config.as_deref())?;
+                cmd::secret::run(c, &config).await
             }
             Command::Token(c) => {
                 let config = config::Config::load(cli.config.as_deref())?;

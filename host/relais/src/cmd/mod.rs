@@ -1,9 +1,15 @@
-//! One module per command group.
+//! One module per command group, plus how commands reach a node.
 
+pub mod control;
 pub mod cron;
 pub mod engine;
+pub mod node;
 pub mod plugin;
+pub mod render;
+pub mod run;
+pub mod runs;
 pub mod scaffold;
+pub mod secret;
 pub mod serve;
 pub mod token;
 pub mod validate;

@@ -146,7 +146,7 @@ fn parse_duration(t: &str) -> Result<std::time::Duration> {
     Ok(w.limits.timeout)
 }
 
-fn read_arg(arg: &str) -> Result<String> {
+pub(crate) fn read_arg(arg: &str) -> Result<String> {
     match arg.strip_prefix('@') {
         Some("-") => std::io::read_to_string(std::io::stdin()).context("reading stdin"),
         Some(file) => std::fs::read_to_string(file).with_context(|| format!("reading {file}")),

@@ -1,13 +1,17 @@
 //! `relais token create|list|revoke`: API bearer tokens, stored hashed.
-//! The store is opened directly: run these while the server is stopped.
+//! Works with the server running (through its control socket) or stopped.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
+use axum::http::Method;
 use clap::Subcommand;
-use relais_server::auth;
+use relais_server::local::{CreatedToken, TokenView};
+use serde_json::json;
 
-use crate::cmd::serve::open_store;
+use crate::cmd::control::{Control, encode};
+use crate::cmd::node::Load;
+use crate::cmd::render::time;
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -27,28 +31,36 @@ pub enum TokenCommand {
 }
 
 pub async fn run(command: TokenCommand, config: &Config) -> Result<ExitCode> {
-    let store = open_store(config)?;
+    let control = Control::connect(config, Load::Store).await?;
     match command {
         TokenCommand::Create { name } => {
-            let token = auth::create_token(&store, &name).await?;
+            let created: CreatedToken = control
+                .post("/local/v1/tokens", &json!({ "name": name }))
+                .await?
+                .into_ok()?;
             eprintln!("token {name} created; it is shown only this once:");
-            println!("{token}");
+            println!("{}", created.token);
         }
         TokenCommand::List => {
-            for t in auth::list_tokens(&store).await? {
-                println!("{}\tcreated {}", t.name, rfc3339(t.created_at.as_millis()));
+            let tokens: Vec<TokenView> = control.get("/local/v1/tokens").await?.into_ok()?;
+            if tokens.is_empty() {
+                eprintln!("no tokens (create one with `relais token create NAME`)");
+            }
+            for t in tokens {
+                println!("{}\tcreated {}", t.name, time(t.created_at));
             }
         }
         TokenCommand::Revoke { name } => {
-            auth::revoke_token(&store, &name).await?;
+            control
+                .request(
+                    Method::DELETE,
+                    &format!("/local/v1/tokens/{}", encode(&name)),
+                    Vec::new(),
+                )
+                .await?
+                .check()?;
             eprintln!("token {name} revoked");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn rfc3339(millis: u64) -> String {
-    chrono::DateTime::from_timestamp_millis(i64::try_from(millis).unwrap_or(0))
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }
