@@ -19,7 +19,12 @@
 //! - the idempotency key is `RUN/STEP` (`RUN/STEP/ITEM` for an item of a
 //!   `for_each`): the same across retries and restarts;
 //! - secrets named by a step are read from the store and granted to that
-//!   call only; they never reach the expression context or a record.
+//!   call only; they never reach the expression context or a record;
+//! - a workflow's `timeout` bounds a run from the start of its current try
+//!   (its first claim by a worker; a user retry starts a new try): at the
+//!   deadline the step in flight is stopped, attempts left open are closed
+//!   as timed out and the run fails (`run timed out after 10m`); a wait or
+//!   a retry back-off never sleeps past it, and it holds across restarts.
 //!
 //! On [`Engine::start`], runs left `running` resume at their first
 //! unfinished step; an attempt cut off mid-call is closed as interrupted
@@ -45,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+mod deadline;
 mod engine;
 mod error;
 mod foreach;
@@ -52,6 +58,7 @@ mod invoke;
 mod kv;
 mod plugins;
 mod run;
+mod settle;
 mod workflows;
 
 pub use engine::{Engine, EngineConfig};

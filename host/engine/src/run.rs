@@ -10,14 +10,15 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use relais_runtime::Context;
 use relais_store::{
-    Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLine, NextState, Run,
-    RunStatus, StepError, TimerPurpose, Timestamp, TriggerKind,
+    Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, NextState, Run, RunStatus,
+    TimerPurpose, Timestamp, TriggerKind,
 };
 use relais_workflow::context::{RunContext, StepState, manual_trigger};
 use relais_workflow::model::{Action, Step, Wait, Workflow};
 use serde_json::{Value, json};
 
 use crate::EngineError;
+use crate::deadline::{Deadline, time_out};
 use crate::engine::Inner;
 use crate::invoke::{self, step_error};
 
@@ -69,10 +70,38 @@ pub(crate) struct Runner<'a> {
     pub history: Vec<Attempt>,
     /// The sequence step whose failure the current fallback handles.
     pub origin: Option<usize>,
+    /// When the run must be over, if its workflow has a `timeout`.
+    pub deadline: Option<Deadline>,
 }
 
 async fn execute_inner(inner: &Arc<Inner>, run: Run) -> Result<(), EngineError> {
     let wf = inner.workflow_for(&run).await?;
+    let id = run.id;
+    let Some(deadline) = Deadline::of(&wf, &run) else {
+        return execute_run(inner, run, wf, None).await;
+    };
+    let left = deadline
+        .at
+        .as_millis()
+        .saturating_sub(Timestamp::now().as_millis());
+    if left > 0 {
+        // At the deadline the run's task is dropped where it stands: a
+        // plugin call in flight is stopped with it.
+        tokio::select! {
+            biased;
+            done = execute_run(inner, run, wf, Some(deadline)) => return done,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(left)) => {}
+        }
+    }
+    time_out(inner, id, deadline).await
+}
+
+async fn execute_run(
+    inner: &Arc<Inner>,
+    run: Run,
+    wf: Arc<Workflow>,
+    deadline: Option<Deadline>,
+) -> Result<(), EngineError> {
     let _limit = match wf.concurrency {
         Some(n) => {
             let sem = inner.limit(wf.id.as_str(), n);
@@ -144,6 +173,7 @@ async fn execute_inner(inner: &Arc<Inner>, run: Run) -> Result<(), EngineError> 
         history,
         origin: None,
         run,
+        deadline,
     };
     let pos = runner.rebuild();
     runner.drive(pos).await
@@ -390,11 +420,7 @@ impl Runner<'_> {
                 .await;
         }
         let next_step = self.following(pos).unwrap_or(wf.steps.len()) as u32;
-        let next = NextState::Wait {
-            next_step,
-            due,
-            purpose: TimerPurpose::Delay,
-        };
+        let next = self.park(next_step, due, TimerPurpose::Delay);
         self.end(seq, Ok(output), Vec::new(), next).await?;
         Ok(Flow::Done)
     }
@@ -425,179 +451,6 @@ impl Runner<'_> {
             }
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Records an attempt's end with the run's next state; false when the
-    /// run was cancelled meanwhile.
-    async fn end(
-        &self,
-        seq: u32,
-        result: Result<Value, StepError>,
-        logs: Vec<LogLine>,
-        next: NextState,
-    ) -> Result<bool, EngineError> {
-        let outcome = match result {
-            Ok(output) => AttemptOutcome::Succeeded { output },
-            Err(error) => AttemptOutcome::Failed { error },
-        };
-        let end = AttemptEnd {
-            outcome,
-            logs,
-            ended_at: Timestamp::now(),
-        };
-        let parked = !matches!(next, NextState::Continue { .. });
-        let timer = matches!(next, NextState::Wait { .. });
-        let status = self
-            .inner
-            .store
-            .end_attempt(self.run.id, seq, end, next)
-            .await?;
-        if timer {
-            self.inner.timer_wake.notify_one();
-        }
-        if parked || status != RunStatus::Running {
-            self.inner.finished.notify_waiters();
-        }
-        Ok(status == RunStatus::Running || status == RunStatus::Waiting)
-    }
-
-    async fn advance(&self, next: NextState) -> Result<(), EngineError> {
-        match self.inner.store.advance_run(self.run.id, next).await {
-            Ok(_) => {}
-            Err(e) if e.is_cancelled() => {}
-            Err(e) => return Err(e.into()),
-        }
-        self.inner.finished.notify_waiters();
-        Ok(())
-    }
-
-    /// Records how attempt `seq` of step `pos` ended and moves the run on:
-    /// a retry (`retry`: its delay) waits on a durable timer; a final
-    /// failure runs the fallback, goes on (`continue_on_error`) or fails
-    /// the run.
-    pub(crate) async fn settle(
-        &mut self,
-        pos: usize,
-        seq: u32,
-        attempt: u32,
-        result: Result<Value, StepError>,
-        logs: Vec<LogLine>,
-        retry: Option<std::time::Duration>,
-    ) -> Result<Flow, EngineError> {
-        let wf = self.wf.clone();
-        let step = &wf.steps[pos];
-        let mut fail_after = None;
-        let next = match &result {
-            Ok(output) => {
-                let state = StepState::succeeded(output.clone(), attempt);
-                self.ctx.record(step.id.as_str(), &state);
-                let next = self.after_success(pos);
-                if step.is_fallback() {
-                    self.origin = None;
-                }
-                next
-            }
-            Err(error) if error.kind == ErrorKind::Internal && self.inner.stopping() => {
-                NextState::Requeue {
-                    next_step: pos as u32,
-                }
-            }
-            Err(error) => match retry {
-                Some(delay) => NextState::Wait {
-                    next_step: pos as u32,
-                    due: Timestamp::now().saturating_add(delay),
-                    purpose: TimerPurpose::Retry,
-                },
-                None => {
-                    let state = StepState::failed(error.message.clone(), attempt);
-                    self.ctx.record(step.id.as_str(), &state);
-                    let origin_continues =
-                        self.origin.is_some_and(|o| wf.steps[o].continue_on_error);
-                    let run_error = StepError {
-                        kind: error.kind,
-                        message: format!("step {}: {}", step.id.as_str(), error.message),
-                        retry_after_ms: None,
-                    };
-                    if let Some(fallback) = &step.on_failure
-                        && let Some(f) = wf.steps.iter().position(|s| s.id == *fallback)
-                    {
-                        if self.origin.is_none() {
-                            self.origin = Some(pos);
-                        }
-                        NextState::Continue {
-                            next_step: f as u32,
-                        }
-                    } else if step.continue_on_error || origin_continues {
-                        let next = self.after_success(pos);
-                        self.origin = None;
-                        next
-                    } else if let Some(origin) = self.origin.filter(|_| step.is_fallback()) {
-                        // Fail at the origin, so a retry from the failed
-                        // step runs the step that failed first.
-                        fail_after = Some(run_error);
-                        NextState::Continue {
-                            next_step: origin as u32,
-                        }
-                    } else {
-                        NextState::Failed { error: run_error }
-                    }
-                }
-            },
-        };
-        let go_on = match &next {
-            NextState::Continue { next_step } => Some(*next_step as usize),
-            _ => None,
-        };
-        if !self.end(seq, result, logs, next).await? {
-            return Ok(Flow::Done);
-        }
-        if let Some(error) = fail_after {
-            self.advance(NextState::Failed { error }).await?;
-            return Ok(Flow::Done);
-        }
-        Ok(match go_on {
-            Some(next) => Flow::Next(next),
-            None => Flow::Done,
-        })
-    }
-
-    /// The next sequence step after `pos` (after the origin for a
-    /// fallback), if any.
-    fn following(&self, pos: usize) -> Option<usize> {
-        let steps = &self.wf.steps;
-        let from = if steps[pos].is_fallback() {
-            self.origin?
-        } else {
-            pos
-        };
-        (from + 1..steps.len()).find(|&i| !steps[i].is_fallback())
-    }
-
-    /// Where to go after `pos` ends well: the next sequence step whose `if`
-    /// does not say no (skipped ones are recorded), or the end.
-    fn after_success(&mut self, pos: usize) -> NextState {
-        let wf = self.wf.clone();
-        let mut next = self.following(pos);
-        while let Some(j) = next {
-            let step = &wf.steps[j];
-            let Some(cond) = &step.condition else {
-                return NextState::Continue {
-                    next_step: j as u32,
-                };
-            };
-            match cond.eval_bool(&self.ctx.to_value()) {
-                Ok(false) => {
-                    self.ctx.record(step.id.as_str(), &StepState::skipped());
-                    next = (j + 1..wf.steps.len()).find(|&i| !wf.steps[i].is_fallback());
-                }
-                _ => {
-                    return NextState::Continue {
-                        next_step: j as u32,
-                    };
-                }
-            }
-        }
-        NextState::Succeeded
     }
 }
 

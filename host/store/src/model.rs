@@ -164,6 +164,11 @@ pub struct Run {
     pub created_at: Timestamp,
     /// When it was last claimed by a worker, if ever.
     pub started_at: Option<Timestamp>,
+    /// When its current try started: its first claim by a worker (a retry
+    /// by a user starts a new try). A workflow's run `timeout` counts from
+    /// here.
+    #[serde(default)]
+    pub try_started_at: Option<Timestamp>,
     /// When its record last changed.
     pub updated_at: Timestamp,
     /// When it finished (succeeded, failed or was cancelled).

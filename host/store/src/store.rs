@@ -14,14 +14,14 @@ use crate::ops::misc::{
 };
 use crate::ops::retention::Prune;
 use crate::ops::runs::{Cancel, Claim, CreateRun, Retry};
-use crate::ops::steps::{Advance, EndAttempt, StartAttempt};
+use crate::ops::steps::{Advance, EndAttempt, FailRun, StartAttempt};
 use crate::ops::timers::{PopDue, ScheduleTimer};
 use crate::secrets::{MasterKey, check_secret_name};
 use crate::tables::{Tables, check_name};
 use crate::writer::{Writer, WriterStats};
 use crate::{
     AttemptEnd, AttemptStart, CreateOutcome, FiredTimer, MasterKeySource, NewRun, NextState,
-    PruneReport, RetryFrom, Revision, Run, RunId, RunStatus, TimerPurpose, Timestamp,
+    PruneReport, RetryFrom, Revision, Run, RunId, RunStatus, StepError, TimerPurpose, Timestamp,
 };
 
 /// Default bound on the number of operations committed together.
@@ -225,6 +225,26 @@ impl Store {
         let op = Advance {
             run,
             next,
+            now: Timestamp::now(),
+        };
+        self.inner.writer.submit(op).await
+    }
+
+    /// Fails a run that has not finished (queued, running or waiting), in
+    /// one durable operation: `error` is recorded on the run, every attempt
+    /// still open is closed with `attempt_error`, its timer is dropped, and
+    /// no further step starts. Returns the run afterwards; a finished run
+    /// is returned unchanged.
+    pub async fn fail_run(
+        &self,
+        run: RunId,
+        error: StepError,
+        attempt_error: StepError,
+    ) -> Result<Run> {
+        let op = FailRun {
+            run,
+            error,
+            attempt_error,
             now: Timestamp::now(),
         };
         self.inner.writer.submit(op).await

@@ -53,7 +53,8 @@ pub struct Workflow {
     pub trigger: Trigger,
     /// Most runs of this workflow at once (`None`: no limit).
     pub concurrency: Option<u32>,
-    /// Longest a run may take, waits included (`None`: no limit).
+    /// Longest a run may take, waits included, from its first start by a
+    /// worker (`None`: no limit).
     pub timeout: Option<Duration>,
     /// JSON Schema of the input of a manual run, if declared.
     pub input: Option<InputSchema>,

@@ -5,6 +5,7 @@ mod crash;
 mod flow;
 mod recovery;
 mod steps;
+mod timeout;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +57,22 @@ pub fn open_store(dir: &std::path::Path) -> Store {
     ))
     .expect("open store")
     .store
+}
+
+/// Opens the store again once every task of a stopped engine let go of it
+/// (aborted run tasks drop their handle when next polled).
+pub async fn reopen_store(dir: &std::path::Path) -> Store {
+    let options = StoreOptions::new(
+        dir.join("relais.redb"),
+        MasterKeySource::File(dir.join("master.key")),
+    );
+    for _ in 0..100 {
+        match Store::open(options.clone()) {
+            Ok(opened) => return opened.store,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    open_store(dir)
 }
 
 pub fn config() -> EngineConfig {

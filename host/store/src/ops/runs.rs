@@ -161,6 +161,7 @@ impl Op for CreateRun {
             next_step: 0,
             created_at: new.created_at,
             started_at: None,
+            try_started_at: None,
             updated_at: new.created_at,
             finished_at: None,
             owner: None,
@@ -256,6 +257,7 @@ impl Op for Claim {
             new.owner = Some(self.owner.clone());
             new.lease_until = Some(self.lease_until);
             new.started_at = Some(self.now);
+            new.try_started_at = old.try_started_at.or(Some(self.now));
             new.updated_at = self.now;
             plan.push((old, new));
         }
@@ -351,6 +353,7 @@ impl Op for Retry {
             new.history_from = old.attempts;
         }
         new.budget_from = old.attempts;
+        new.try_started_at = None;
         new.finished_at = None;
         new.error = None;
         new.owner = None;

@@ -1,10 +1,15 @@
 //! Step attempts (start, end) and run state changes that go with them.
 
+use redb::ReadableTable;
+
 use super::{load_run, put_run};
 use crate::error::{Result, StorageContext, StoreError};
-use crate::tables::{Tables, attempt_key, check_name, encode, get_json};
+use crate::tables::{Tables, attempt_key, check_name, decode, encode, get_json};
 use crate::writer::Op;
-use crate::{Attempt, AttemptEnd, AttemptStart, NextState, Run, RunId, RunStatus, Timestamp, Wake};
+use crate::{
+    Attempt, AttemptEnd, AttemptOutcome, AttemptStart, NextState, Run, RunId, RunStatus, StepError,
+    Timestamp, Wake,
+};
 
 /// Longest idempotency key accepted, in bytes.
 const MAX_IDEMPOTENCY_KEY: usize = 512;
@@ -205,5 +210,69 @@ impl Op for Advance {
     fn write(&self, (old, new): Self::Plan, t: &mut Tables<'_>) -> Result<RunStatus> {
         put_run(t, Some(&old), &new)?;
         Ok(new.status)
+    }
+}
+
+/// Fails a run that has not finished (queued, running or waiting), closing
+/// every attempt still open; a finished run is left as it is.
+pub(crate) struct FailRun {
+    pub run: RunId,
+    /// Recorded on the run.
+    pub error: StepError,
+    /// Recorded on each attempt still open.
+    pub attempt_error: StepError,
+    pub now: Timestamp,
+}
+
+/// The run before and after, and the closed attempts (seq, record).
+type FailPlan = (Run, Option<(Run, Vec<(u32, Vec<u8>)>)>);
+
+impl Op for FailRun {
+    type Plan = FailPlan;
+    type Output = Run;
+
+    fn check(&self, t: &Tables<'_>) -> Result<FailPlan> {
+        let old = load_run(&t.runs, self.run)?;
+        if old.status.is_finished() {
+            return Ok((old, None));
+        }
+        let ctx = "reading attempts";
+        let first = attempt_key(self.run, 0);
+        let last = attempt_key(self.run, u32::MAX);
+        let mut closed = Vec::new();
+        for entry in t.attempts.range(&first[..]..=&last[..]).during(ctx)? {
+            let (_, value) = entry.during(ctx)?;
+            let mut attempt: Attempt = decode("attempts", value.value())?;
+            if attempt.ended_at.is_some() {
+                continue;
+            }
+            attempt.ended_at = Some(self.now);
+            attempt.outcome = Some(AttemptOutcome::Failed {
+                error: self.attempt_error.clone(),
+            });
+            closed.push((attempt.seq, encode("attempt", &attempt)?));
+        }
+        let mut new = old.clone();
+        new.status = RunStatus::Failed;
+        new.error = Some(self.error.clone());
+        new.finished_at = Some(self.now);
+        new.updated_at = self.now;
+        new.owner = None;
+        new.lease_until = None;
+        new.wake = None;
+        Ok((old, Some((new, closed))))
+    }
+
+    fn write(&self, (old, plan): FailPlan, t: &mut Tables<'_>) -> Result<Run> {
+        let Some((new, closed)) = plan else {
+            return Ok(old);
+        };
+        for (seq, bytes) in closed {
+            t.attempts
+                .insert(&attempt_key(self.run, seq)[..], bytes.as_slice())
+                .during("closing an attempt")?;
+        }
+        put_run(t, Some(&old), &new)?;
+        Ok(new)
     }
 }

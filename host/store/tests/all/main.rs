@@ -3,6 +3,7 @@
 mod api;
 mod crash;
 mod dedupe;
+mod fail;
 mod group_commit;
 mod kv;
 mod listing;
