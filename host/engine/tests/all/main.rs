@@ -1,7 +1,6 @@
 //! Engine tests against the real probe guest (`scripts/build-plugins.sh`
 //! builds it into `target/test-guests/`) and a real store on disk.
 
-mod crash;
 mod flow;
 mod recovery;
 mod steps;

@@ -1,5 +1,7 @@
 //! End-to-end tests against the real `relais` binary (build it first:
-//! `cargo build -p relais`).
+//! `cargo build -p relais`, or point `RELAIS_BIN` at it).
 
-mod engine;
+mod cli;
+mod crash;
 mod server;
+mod support;

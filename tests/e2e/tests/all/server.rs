@@ -1,25 +1,18 @@
 //! `relais serve` as a user runs it: webhooks (Stripe signatures, dedupe,
 //! body limit, sync answers), bearer tokens on every API route, shutdown.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use relais_store::{MasterKeySource, Store, StoreOptions};
 use relais_triggers::verify::Scheme;
 use serde_json::Value;
 
+use crate::support::{free_port, http, relais, serve, wait_listening};
+
 const STRIPE_SECRET: &str = "whsec_e2e";
 const BODY_LIMIT: usize = 2048;
-
-fn relais_bin() -> PathBuf {
-    std::env::var_os("RELAIS_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/relais"))
-}
 
 struct Server {
     child: Child,
@@ -34,14 +27,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 const WORKFLOWS: &[(&str, &str)] = &[
@@ -90,12 +75,6 @@ fn start() -> Server {
 }
 
 fn start_with(extra: &[(&str, &str)]) -> Server {
-    let bin = relais_bin();
-    assert!(
-        bin.exists(),
-        "{} missing: build it with `cargo build -p relais` (or set RELAIS_BIN)",
-        bin.display()
-    );
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join("workflows");
     std::fs::create_dir_all(&wf).unwrap();
@@ -114,67 +93,32 @@ fn start_with(extra: &[(&str, &str)]) -> Server {
         ),
     )
     .unwrap();
-    std::fs::create_dir_all(&data).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let store = Store::open(StoreOptions::new(
-            data.join("relais.redb"),
-            MasterKeySource::File(data.join("master.key")),
-        ))
-        .unwrap()
-        .store;
-        store
-            .secret_set("stripe_secret", STRIPE_SECRET)
-            .await
-            .unwrap();
-        store.secret_set("echo_token", "echo-token").await.unwrap();
-    });
-    drop(runtime);
-    let out = Command::new(&bin)
-        .args(["-c", config.to_str().unwrap(), "token", "create", "e2e"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let mut server = Server {
-        child: serve(&bin, &config),
+    for (name, value) in [
+        ("stripe_secret", STRIPE_SECRET),
+        ("echo_token", "echo-token"),
+    ] {
+        let (ok, _, err) = relais(
+            &config,
+            &["secret", "set", name],
+            Some(&format!("{value}\n")),
+        );
+        assert!(ok, "secret set {name}: {err}");
+    }
+    let (ok, out, err) = relais(&config, &["token", "create", "e2e"], None);
+    assert!(ok, "token create: {err}");
+    let token = out.trim().to_owned();
+    let server = Server {
+        child: serve(&config),
         port,
         token,
         config,
         _dir: dir,
     };
-    server.wait_listening();
+    wait_listening(port);
     server
 }
 
-fn serve(bin: &Path, config: &Path) -> Child {
-    Command::new(bin)
-        .args(["-c", config.to_str().unwrap(), "serve"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 impl Server {
-    fn wait_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not start listening");
-    }
-
     /// Stops the server with SIGTERM and starts it again on the same data.
     fn restart(&mut self) {
         let status = Command::new("kill")
@@ -184,41 +128,9 @@ impl Server {
         assert!(status.success());
         let code = self.child.wait().unwrap();
         assert!(code.success(), "serve exited with {code}");
-        self.child = serve(&relais_bin(), &self.config);
-        self.wait_listening();
+        self.child = serve(&self.config);
+        wait_listening(self.port);
     }
-}
-
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (u16, Value) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    let value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
-    (status, value)
 }
 
 fn stripe(port: u16, body: &str, secret: &str, at: chrono::DateTime<Utc>) -> (u16, Value) {
