@@ -1,14 +1,18 @@
-//! What a plugin is allowed to reach: outbound HTTP origins, and the rules
-//! that keep it away from private and metadata addresses.
+//! What a plugin is allowed to reach: outbound HTTP origins, the rules
+//! that keep it away from private and metadata addresses, and the TLS
+//! settings an operator grants some of its origins.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::tls::{TlsError, TlsGrant};
+
 /// A `scheme://host:port` origin a plugin may send requests to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Origin {
     /// `http` or `https`.
@@ -106,17 +110,47 @@ impl From<Origin> for String {
 
 /// Outbound HTTP grants of one plugin. Empty means no outbound HTTP at all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawHttpGrants")]
 pub struct HttpGrants {
     /// Origins the plugin may call. A private or loopback IP written literally
     /// here is reachable; a *name* granted here must still resolve to a public
     /// address, unless it is also listed in `private`.
-    #[serde(default)]
     pub hosts: Vec<Origin>,
     /// Granted origins whose names may resolve to private, loopback or
     /// link-local addresses (an intranet panel, a test server).
-    #[serde(default)]
     pub private: Vec<Origin>,
+    /// How the certificates of some granted https origins are checked,
+    /// instead of against the public roots (`[plugins.NAME.http.tls."ORIGIN"]`:
+    /// `ca_file`, `pin_sha256` or `verify = false`). Each key must be an
+    /// https origin of `hosts` or `private`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tls: BTreeMap<Origin, TlsGrant>,
+}
+
+/// [`HttpGrants`] as written, before the TLS entries are checked against
+/// the origins.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpGrants {
+    #[serde(default)]
+    hosts: Vec<Origin>,
+    #[serde(default)]
+    private: Vec<Origin>,
+    #[serde(default, deserialize_with = "crate::tls::deserialize_tls_map")]
+    tls: BTreeMap<Origin, TlsGrant>,
+}
+
+impl TryFrom<RawHttpGrants> for HttpGrants {
+    type Error = TlsError;
+    fn try_from(raw: RawHttpGrants) -> Result<Self, Self::Error> {
+        let grants = HttpGrants {
+            hosts: raw.hosts,
+            private: raw.private,
+            tls: raw.tls,
+        };
+        grants.check()?;
+        Ok(grants)
+    }
 }
 
 impl HttpGrants {
@@ -124,8 +158,20 @@ impl HttpGrants {
     pub fn hosts(hosts: impl IntoIterator<Item = Origin>) -> Self {
         Self {
             hosts: hosts.into_iter().collect(),
-            private: Vec::new(),
+            ..Self::default()
         }
+    }
+
+    /// The same grants, with `grant` for `origin`'s certificates.
+    pub fn with_tls(mut self, origin: Origin, grant: TlsGrant) -> Self {
+        self.tls.insert(origin, grant);
+        self
+    }
+
+    /// Checks that every TLS entry names an https origin of `hosts` or
+    /// `private` (done when deserialised and when a plugin is loaded).
+    pub fn check(&self) -> Result<(), TlsError> {
+        crate::tls::check(self)
     }
 
     /// Whether a request towards `origin` may leave at all.
@@ -273,8 +319,8 @@ mod tests {
         assert!(!grants.allows_address(&name, ip("127.0.0.1")));
         assert!(grants.allows_address(&name, ip("93.184.216.34")));
         let grants = HttpGrants {
-            hosts: vec![],
             private: vec![name.clone()],
+            ..HttpGrants::default()
         };
         assert!(grants.allows(&name));
         assert!(grants.allows_address(&name, ip("127.0.0.1")));

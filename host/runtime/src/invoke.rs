@@ -254,7 +254,7 @@ async fn run(
             max_response_bytes: limits.http_response_bytes,
             requests_left: limits.http_requests,
             deadline: tokio::time::Instant::from_std(deadline),
-            tls: shared.tls.clone(),
+            tls: inner.tls.clone(),
             incidents: incidents.clone(),
         },
         limiter: Limiter::new(&limits),

@@ -3,8 +3,8 @@
 //! Loads WebAssembly components that implement the `relais:plugin@0.1.0`
 //! contract (`wit/plugin.wit`), and runs their steps, each in a fresh
 //! instance, under per-plugin limits (memory, time, output, log volume, HTTP
-//! response size) and grants (outbound HTTP origins, secrets, the SMTP relays
-//! of the `mail` capability).
+//! response size) and grants (outbound HTTP origins and their TLS settings,
+//! secrets, the SMTP relays of the `mail` capability).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +38,7 @@ mod plugin;
 mod runtime;
 mod secrets;
 mod stderr;
+mod tls;
 
 pub use cache::{CacheOutcome, ComponentCache};
 pub use grants::{HttpGrants, Origin, OriginError, is_public};
@@ -51,3 +52,4 @@ pub use mail::{
 pub use plugin::{Plugin, PluginInfo, PluginSettings, StepInfo};
 pub use runtime::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig};
 pub use secrets::{SecretValue, Secrets};
+pub use tls::{Fingerprint, FingerprintError, OPERATOR_TRUST, TLS_HEADER, TlsError, TlsGrant};

@@ -7,6 +7,11 @@
 //! answer cannot redirect it (no DNS rebinding). Redirects are handed back
 //! to the plugin as they are; a plugin that follows one makes a new request,
 //! checked again.
+//!
+//! TLS certificates are checked under the plugin's [`TlsPolicy`]: the
+//! public roots, or what the operator granted that origin. A
+//! `relais-tls: operator-trust` header asks for such a grant, is refused
+//! without one, and never leaves the host.
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -23,6 +28,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 
 use crate::grants::{HttpGrants, Origin};
 use crate::limits::Limit;
+use crate::tls::{OPERATOR_TRUST, TLS_HEADER, TlsPolicy};
 
 /// What happened during an invocation that the host must report, shared
 /// between the store and the tasks that carry outbound requests.
@@ -55,7 +61,7 @@ pub(crate) struct Outbound {
     pub(crate) max_response_bytes: u64,
     pub(crate) requests_left: u32,
     pub(crate) deadline: tokio::time::Instant,
-    pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) tls: Arc<TlsPolicy>,
     pub(crate) incidents: SharedIncidents,
 }
 
@@ -74,7 +80,7 @@ type SendFuture = Box<
 impl WasiHttpHooks for Outbound {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + std::marker::Send>,
     ) -> SendFuture {
@@ -91,6 +97,27 @@ impl WasiHttpHooks for Outbound {
             let text = format!("refused request to {origin}: origin not granted to this plugin");
             return refuse(HttpError::HttpRequestDenied, text);
         }
+        let operator_trust = match take_tls_header(request.headers_mut()) {
+            Ok(asked) => asked,
+            Err(value) => {
+                let text = format!(
+                    "refused request to {origin}: header {TLS_HEADER}: {value:?} is not \
+                     understood (its one value is {OPERATOR_TRUST})"
+                );
+                return refuse(HttpError::HttpRequestDenied, text);
+            }
+        };
+        let (tls, granted) = self.tls.for_origin(&origin);
+        if operator_trust && origin.scheme == "https" && !granted {
+            let section = &self.tls.section;
+            let text = format!(
+                "refused request to {origin}: connection.verify_tls is false (the plugin sent \
+                 {TLS_HEADER}: {OPERATOR_TRUST}) but relais.toml grants no TLS setting for \
+                 {origin}: add [{section}.http.tls.\"{origin}\"] pin_sha256 = \"<the \
+                 certificate's sha256 fingerprint>\" (or ca_file = \"<PEM file>\")"
+            );
+            return refuse(HttpError::HttpRequestDenied, text);
+        }
         if self.requests_left == 0 {
             hit(
                 &self.incidents,
@@ -105,7 +132,8 @@ impl WasiHttpHooks for Outbound {
             origin,
             max_response_bytes: self.max_response_bytes,
             deadline: self.deadline,
-            tls: self.tls.clone(),
+            tls,
+            section: self.tls.section.clone(),
             incidents: self.incidents.clone(),
             options,
         };
@@ -119,8 +147,26 @@ struct Send {
     max_response_bytes: u64,
     deadline: tokio::time::Instant,
     tls: Arc<rustls::ClientConfig>,
+    /// The plugin's `relais.toml` section, for hints.
+    section: String,
     incidents: SharedIncidents,
     options: Option<RequestOptions>,
+}
+
+/// Removes every [`TLS_HEADER`] from a request: whether it asked for the
+/// operator's TLS setting, or the value it carried that means nothing.
+fn take_tls_header(headers: &mut http::HeaderMap) -> Result<bool, String> {
+    let values: Vec<http::HeaderValue> = match headers.entry(TLS_HEADER) {
+        http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+        http::header::Entry::Vacant(_) => return Ok(false),
+    };
+    match values
+        .iter()
+        .find(|v| !v.as_bytes().eq_ignore_ascii_case(OPERATOR_TRUST.as_bytes()))
+    {
+        Some(other) => Err(String::from_utf8_lossy(other.as_bytes()).into_owned()),
+        None => Ok(true),
+    }
 }
 
 impl Send {
@@ -160,8 +206,9 @@ impl Send {
                 .await
                 .map_err(|_| HttpError::ConnectionTimeout)?
                 .map_err(|e| {
-                    note(&self.incidents, format!("tls with {origin} failed: {e}"));
-                    HttpError::TlsCertificateError
+                    let (text, code) = crate::tls::failure(&e, origin, &self.section);
+                    note(&self.incidents, text);
+                    code
                 })?;
             Box::new(tls)
         } else {
@@ -326,20 +373,5 @@ impl Body for Capped {
 
     fn is_end_stream(&self) -> bool {
         self.inner.is_end_stream()
-    }
-}
-
-/// TLS client settings shared by every invocation: the Mozilla root set.
-pub(crate) fn tls_config() -> Arc<rustls::ClientConfig> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-    match config {
-        Ok(c) => Arc::new(c),
-        Err(e) => panic!("ring provider supports the default TLS versions: {e}"),
     }
 }

@@ -14,6 +14,7 @@ use crate::kv::MemoryKv;
 use crate::limits::{Limits, MAX_MEMORY_BYTES};
 use crate::runtime::{LoadError, Runtime};
 use crate::secrets::Secrets;
+use crate::tls::TlsPolicy;
 
 /// What an operator grants a plugin and the limits it runs under.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,7 @@ pub(crate) struct Inner {
     pub(crate) pre: bindings::PluginPre<crate::host::State>,
     pub(crate) settings: PluginSettings,
     pub(crate) grants: Arc<HttpGrants>,
+    pub(crate) tls: Arc<TlsPolicy>,
     pub(crate) name: Arc<str>,
     pub(crate) info: PluginInfo,
 }
@@ -128,12 +130,24 @@ impl Plugin {
             message: format!("it does not export relais:plugin/guest@0.1.0: {e:#}"),
         })?;
         let grants = Arc::new(settings.http.clone());
+        // Its settings are keyed by its file stem in relais.toml.
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tls = TlsPolicy::new(runtime.shared.tls.clone(), &settings.http, &stem).map_err(
+            |source| LoadError::Tls {
+                path: path.clone(),
+                source: Box::new(source),
+            },
+        )?;
         let mut inner = Inner {
             runtime,
             path: path.clone(),
             pre,
             settings,
             grants,
+            tls: Arc::new(tls),
             name: Arc::from(""),
             info: PluginInfo {
                 name: String::new(),

@@ -68,6 +68,14 @@ pub enum LoadError {
         /// What wasmtime said.
         message: String,
     },
+    /// A TLS setting of the plugin's HTTP grants cannot be used.
+    #[error("plugin {path}: {source}")]
+    Tls {
+        /// The plugin file.
+        path: PathBuf,
+        /// Why.
+        source: Box<crate::tls::TlsError>,
+    },
     /// A configured mail relay cannot be used.
     #[error(transparent)]
     MailRelay(#[from] MailRelayError),
@@ -150,7 +158,7 @@ impl Runtime {
         Ok(Self {
             shared: Arc::new(Shared {
                 _clock: EpochClock::start(engine.clone()),
-                tls: crate::outbound::tls_config(),
+                tls: crate::tls::default_config(),
                 mail,
                 engine,
                 linker,

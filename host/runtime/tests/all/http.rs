@@ -71,8 +71,8 @@ async fn the_metadata_address_is_refused_even_when_named() {
     // A name granted as private may reach private ranges, never metadata.
     let name = Origin::parse("http://metadata.internal").unwrap();
     let grants = HttpGrants {
-        hosts: vec![],
         private: vec![name.clone()],
+        ..HttpGrants::default()
     };
     assert!(grants.allows_address(&name, "10.0.0.7".parse().unwrap()));
     assert!(!grants.allows_address(&name, "169.254.169.254".parse().unwrap()));
@@ -98,8 +98,8 @@ async fn a_granted_name_that_resolves_to_loopback_is_refused() {
     );
     // Granted as private, the same name works.
     let grants = HttpGrants {
-        hosts: vec![],
         private: vec![by_name],
+        ..HttpGrants::default()
     };
     let p = probe_with(Limits::default(), grants).await;
     let out = call(
