@@ -29,6 +29,7 @@ mod error;
 mod inspect;
 mod manage;
 mod ssl;
+mod tls;
 mod units;
 mod whm;
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::address;
 use crate::error::WhmError;
+use crate::tls;
 
 /// How to reach WHM and who to be there. The same block goes into every
 /// step (a YAML anchor keeps workflows short).
@@ -25,10 +26,12 @@ pub struct Connection {
     /// `whm_api_token`); grant it to the step with `secrets: [...]`.
     #[serde(default = "default_token_secret")]
     pub token_secret: String,
-    /// Check the panel's TLS certificate (default `true`). Certificates are
-    /// checked by the Relais host for every plugin, so `false` is refused
-    /// rather than silently ignored: give the panel a valid certificate
-    /// (cPanel's AutoSSL covers the server's hostname).
+    /// Check the panel's TLS certificate against the public roots (default
+    /// `true`). `false` says the certificate is not publicly trusted (WHM's
+    /// self-signed one): the Relais host then checks it with the TLS
+    /// setting the operator granted this origin in `relais.toml`
+    /// (`pin_sha256` or `ca_file`), and refuses the request without one.
+    /// A workflow alone never turns certificate checks off.
     #[serde(default = "default_true")]
     pub verify_tls: bool,
 }
@@ -63,19 +66,16 @@ pub(crate) struct Whm {
     username: String,
     secret: String,
     authorization: String,
+    /// Ask the host for the operator's TLS setting of the origin.
+    operator_trust: bool,
 }
 
 impl Whm {
     /// Checks the settings and reads the token from its secret.
     pub fn connect(connection: &Connection) -> Result<Self, StepError> {
-        if !connection.verify_tls {
-            return Err(StepError::invalid_input(
-                "connection.verify_tls: false cannot be honoured: the Relais host checks TLS \
-                 certificates for every plugin; give the panel a valid certificate (AutoSSL \
-                 covers the server's hostname) and connect by that name",
-            ));
-        }
         let origin = address::origin(&connection.url)?;
+        // Plain http (to the machine itself) has no certificate to check.
+        let operator_trust = !connection.verify_tls && origin.starts_with("https://");
         let username = connection.username.trim();
         if username.is_empty() || username.contains([':', ' ', '\t', '\r', '\n']) {
             return Err(StepError::invalid_input(format!(
@@ -96,6 +96,7 @@ impl Whm {
             username: username.to_owned(),
             secret: connection.token_secret.clone(),
             authorization: format!("whm {username}:{token}"),
+            operator_trust,
         })
     }
 
@@ -152,10 +153,15 @@ impl Whm {
 
     fn send(&self, function: &str, request: http::RequestBuilder) -> Result<Reply, WhmError> {
         log::debug!("whm {function}");
-        let response = request
+        let mut request = request
             .header("authorization", self.authorization.clone())
-            .header("accept", "application/json")
-            .send()?;
+            .header("accept", "application/json");
+        if self.operator_trust {
+            request = request.header(tls::HEADER, tls::OPERATOR_TRUST);
+        }
+        let response = request
+            .send()
+            .map_err(|err| tls::explain(err, self.operator_trust))?;
         let status = response.status();
         if status == 401 || status == 403 {
             return Err(WhmError::Auth {

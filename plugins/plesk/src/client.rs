@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::address;
 use crate::error::PleskError;
+use crate::tls;
 use crate::xml;
 
 /// How to reach Plesk and who to be there. The same block goes into every
@@ -33,10 +34,12 @@ pub struct Connection {
     /// `plesk_password`).
     #[serde(default = "default_password_secret")]
     pub password_secret: String,
-    /// Check the panel's TLS certificate (default `true`). Certificates are
-    /// checked by the Relais host for every plugin, so `false` is refused
-    /// rather than silently ignored: give the panel a valid certificate
-    /// (Plesk secures its own hostname with Let's Encrypt in one click).
+    /// Check the panel's TLS certificate against the public roots (default
+    /// `true`). `false` says the certificate is not publicly trusted
+    /// (Plesk's self-signed one): the Relais host then checks it with the
+    /// TLS setting the operator granted this origin in `relais.toml`
+    /// (`pin_sha256` or `ca_file`), and refuses the request without one.
+    /// A workflow alone never turns certificate checks off.
     #[serde(default = "default_true")]
     pub verify_tls: bool,
 }
@@ -71,19 +74,16 @@ enum Auth {
 pub(crate) struct Plesk {
     origin: String,
     auth: Auth,
+    /// Ask the host for the operator's TLS setting of the origin.
+    operator_trust: bool,
 }
 
 impl Plesk {
     /// Checks the settings and reads the credentials from their secret.
     pub fn connect(connection: &Connection) -> Result<Self, StepError> {
-        if !connection.verify_tls {
-            return Err(StepError::invalid_input(
-                "connection.verify_tls: false cannot be honoured: the Relais host checks TLS \
-                 certificates for every plugin; give the panel a valid certificate (Plesk \
-                 secures its hostname with Let's Encrypt) and connect by that name",
-            ));
-        }
         let origin = address::origin(&connection.url)?;
+        // Plain http (to the machine itself) has no certificate to check.
+        let operator_trust = !connection.verify_tls && origin.starts_with("https://");
         let usable = |value: &str| !value.is_empty() && !value.contains(['\r', '\n']);
         let auth = match &connection.login {
             Some(login) => {
@@ -121,7 +121,11 @@ impl Plesk {
                 }
             }
         };
-        Ok(Self { origin, auth })
+        Ok(Self {
+            origin,
+            auth,
+            operator_trust,
+        })
     }
 
     /// `GET /api/v2{path}`, parsed.
@@ -159,7 +163,7 @@ impl Plesk {
                 login, password, ..
             } => request.basic(login, password),
         };
-        let response = request.send()?;
+        let response = self.send(request)?;
         let status = response.status();
         if status == 401 || status == 403 {
             return Err(self.auth_error(what, format!("http {status}")));
@@ -215,7 +219,7 @@ impl Plesk {
                 .header("http_auth_login", login.clone())
                 .header("http_auth_passwd", password.clone()),
         };
-        let response = request.send()?;
+        let response = self.send(request)?;
         let status = response.status();
         if status == 401 || status == 403 {
             return Err(self.auth_error(what, format!("http {status}")));
@@ -260,6 +264,17 @@ impl Plesk {
             });
         }
         Ok(result.to_owned())
+    }
+
+    /// Sends a request, marked for the operator's TLS setting when the
+    /// connection asked for it.
+    fn send(&self, mut request: http::RequestBuilder) -> Result<http::Response, http::Error> {
+        if self.operator_trust {
+            request = request.header(tls::HEADER, tls::OPERATOR_TRUST);
+        }
+        request
+            .send()
+            .map_err(|err| tls::explain(err, self.operator_trust))
     }
 
     fn auth_error(&self, what: String, detail: String) -> PleskError {

@@ -27,6 +27,7 @@ mod clients;
 mod error;
 mod server;
 mod subscriptions;
+mod tls;
 mod xml;
 
 pub use client::Connection;

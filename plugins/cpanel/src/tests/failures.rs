@@ -140,7 +140,7 @@ fn connection_settings_are_checked() {
             "plain http",
         ),
         (
-            json!({"url": "whm.example.net", "verify_tls": false}),
+            json!({"url": "whm.example.net", "verify_tls": "no"}),
             "invalid-input",
             "verify_tls",
         ),

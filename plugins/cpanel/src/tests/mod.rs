@@ -7,3 +7,4 @@ mod inspect;
 mod manage;
 mod ssl;
 mod support;
+mod tls;

@@ -151,7 +151,7 @@ fn connection_settings_are_checked() {
             "plain http",
         ),
         (
-            json!({"url": "plesk.example.net", "verify_tls": false}),
+            json!({"url": "plesk.example.net", "verify_tls": "no"}),
             "invalid-input",
             "verify_tls",
         ),

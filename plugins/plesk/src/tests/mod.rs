@@ -6,3 +6,4 @@ mod docs;
 mod failures;
 mod subscriptions;
 mod support;
+mod tls;
