@@ -35,6 +35,9 @@ pub struct Config {
     /// The HTTP server, scheduler and shutdown (`[server]`).
     #[serde(default)]
     pub server: ServerSection,
+    /// How long run history is kept (`[retention]`).
+    #[serde(default)]
+    pub retention: RetentionSection,
     /// Where the file came from, for messages.
     #[serde(skip)]
     pub source: String,
@@ -69,7 +72,46 @@ impl Default for ServerSection {
     }
 }
 
+/// `[retention]`: how long finished runs are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSection {
+    /// Finished runs older than this are removed with their attempts and
+    /// logs (default `30d`); `forever` keeps them.
+    pub runs: String,
+    /// Time between retention passes (default `10m`).
+    pub every: String,
+}
+
+impl Default for RetentionSection {
+    fn default() -> Self {
+        RetentionSection {
+            runs: "30d".to_owned(),
+            every: "10m".to_owned(),
+        }
+    }
+}
+
 impl Config {
+    /// The `[retention]` settings, checked.
+    pub fn retention(&self) -> Result<relais_server::retention::Retention> {
+        let parse = |field: &str, text: &str| {
+            relais_workflow::Duration::parse(text)
+                .map(|d| d.as_std())
+                .map_err(|e| {
+                    anyhow::anyhow!("{}: [retention] {field} = {text:?}: {e}", self.source)
+                })
+        };
+        let keep_runs = match self.retention.runs.as_str() {
+            "forever" => None,
+            text => Some(parse("runs", text)?),
+        };
+        Ok(relais_server::retention::Retention {
+            keep_runs,
+            every: parse("every", &self.retention.every)?,
+        })
+    }
+
     /// Loads `path`, or `./relais.toml` when present, or the embedded default.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let (text, source) = match path {
@@ -193,6 +235,31 @@ impl Config {
 #[cfg(test)]
 mod mail_relay_tests {
     use super::*;
+
+    #[test]
+    fn retention_defaults_and_bad_values() {
+        let base = "data_dir = \"d\"\nplugins_dir = \"p\"\nworkflows_dir = \"w\"\n";
+        let c = Config::parse(base, "t.toml").unwrap();
+        let r = c.retention().unwrap();
+        assert_eq!(
+            r.keep_runs,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(r.every, std::time::Duration::from_secs(600));
+        let c = Config::parse(
+            &format!("{base}[retention]\nruns = \"forever\"\n"),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.retention().unwrap().keep_runs, None);
+        let c = Config::parse(&format!("{base}[retention]\nruns = \"3x\"\n"), "t.toml").unwrap();
+        let e = c.retention().unwrap_err().to_string();
+        assert!(e.contains("t.toml: [retention] runs = \"3x\""), "{e}");
+        let e = Config::parse(&format!("{base}[retention]\nkeep = \"1d\"\n"), "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `keep`"), "{e}");
+    }
 
     #[test]
     fn mail_relays_are_typed_and_read_their_password_file() {

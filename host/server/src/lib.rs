@@ -9,6 +9,7 @@
 //! - `/healthz`, `/readyz`, `/metrics` (Prometheus);
 //! - [`local::local_app`]: the same API without tokens plus secrets and
 //!   tokens, for the operator's local control socket;
+//! - [`retention::run`]: removes old finished runs and expired dedupe keys;
 //! - [`cron::Scheduler`]: fires cron workflows in their zone, once per slot,
 //!   with catch-up after a downtime.
 //!
@@ -31,6 +32,7 @@ mod hooks;
 pub mod local;
 pub mod metrics;
 mod registry;
+pub mod retention;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -136,14 +136,9 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
 }
 
 fn parse_duration(t: &str) -> Result<std::time::Duration> {
-    #[derive(serde::Deserialize)]
-    struct W {
-        #[allow(dead_code)]
-        limits: relais_runtime::Limits,
-    }
-    let w: W = toml::from_str(&format!("[limits]\ntimeout = {t:?}\n"))
-        .map_err(|e| anyhow::anyhow!("--timeout {t}: {}", e.message()))?;
-    Ok(w.limits.timeout)
+    relais_workflow::Duration::parse(t)
+        .map(|d| d.as_std())
+        .map_err(|e| anyhow::anyhow!("--timeout {t}: {e}"))
 }
 
 pub(crate) fn read_arg(arg: &str) -> Result<String> {

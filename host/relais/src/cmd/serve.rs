@@ -16,6 +16,7 @@ use crate::cmd::node::{Load, Node};
 use crate::config::Config;
 
 pub async fn run(config: &Config) -> Result<ExitCode> {
+    let retention = config.retention()?;
     let node = Node::open(config, Load::Workflows).await?;
     let Node {
         store,
@@ -30,6 +31,11 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = Scheduler::new(store.clone(), state.backend.clone(), &workflows, zone);
     let cron_task = tokio::spawn(scheduler.run(stop_rx.clone()));
+    let retention_task = tokio::spawn(relais_server::retention::run(
+        store.clone(),
+        retention,
+        stop_rx.clone(),
+    ));
 
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
@@ -76,6 +82,7 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let _ = stop_tx.send(true);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let _ = tokio::time::timeout(grace, cron_task).await;
+    let _ = tokio::time::timeout(grace, retention_task).await;
     if let Some(t) = local_task {
         let _ = tokio::time::timeout(grace, t).await;
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{Fixture, STRIPE_SECRET};
 
-fn stripe_request(body: &str, secret: &str, at: chrono::DateTime<Utc>) -> Request<Body> {
+pub(crate) fn stripe_request(body: &str, secret: &str, at: chrono::DateTime<Utc>) -> Request<Body> {
     let (name, value) = Scheme::stripe().sign(secret.as_bytes(), body.as_bytes(), at);
     Request::post("/hooks/stripe")
         .header("content-type", "application/json")
