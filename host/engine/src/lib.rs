@@ -10,7 +10,8 @@
 //! start) before the call, and its end (output or typed error, logs) together
 //! with the run's next state in one durable operation:
 //! - `retryable` errors and timeouts are retried with the step's backoff
-//!   and jitter (or the plugin's retry-after) through a durable timer;
+//!   and jitter (or the plugin's retry-after) through a durable timer, the
+//!   items of a `for_each` too;
 //!   `invalid-input`, `fatal`, limits and traps are never retried;
 //! - a final failure runs the `on_failure` step, then goes on
 //!   (`continue_on_error`) or fails the run;

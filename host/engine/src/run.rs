@@ -353,7 +353,8 @@ impl Runner<'_> {
                 };
                 let retry = match &called.result {
                     Err(e) if invoke::retryable(e) && attempt < call.retry.attempts => {
-                        Some(invoke::retry_delay(&call.retry, attempt, e))
+                        let key = self.key(step, None);
+                        Some(invoke::retry_delay(&call.retry, attempt, e, &key))
                     }
                     _ => None,
                 };

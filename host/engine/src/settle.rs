@@ -48,7 +48,9 @@ impl Runner<'_> {
     }
 
     pub(crate) async fn advance(&self, next: NextState) -> Result<(), EngineError> {
+        let timer = matches!(next, NextState::Wait { .. });
         match self.inner.store.advance_run(self.run.id, next).await {
+            Ok(_) if timer => self.inner.timer_wake.notify_one(),
             Ok(_) => {}
             Err(e) if e.is_cancelled() => {}
             Err(e) => return Err(e.into()),

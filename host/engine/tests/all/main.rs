@@ -2,6 +2,7 @@
 //! builds it into `target/test-guests/`) and a real store on disk.
 
 mod flow;
+mod foreach;
 mod recovery;
 mod steps;
 mod timeout;

@@ -3,7 +3,8 @@
 //! Each step exercises one thing the host must allow or stop: CPU (`spin`),
 //! memory (`alloc`), traps (`panic`), output size (`big-output`), outbound
 //! HTTP (`fetch`), secrets, log volume, the key-value store, each kind of
-//! step error and the context. Built to `target/test-guests/probe.wasm` by
+//! step error, the context and a step that fails before it succeeds
+//! (`flaky`). Built to `target/test-guests/probe.wasm` by
 //! `scripts/build-plugins.sh`.
 
 use std::hint::black_box;
@@ -31,6 +32,7 @@ relais_plugin_sdk::plugin! {
         "context" => context: "Outputs the invocation's context",
         "count" => count: "Counts its calls per idempotency key in the KV store: {count, key} out",
         "sleep" => sleep: "Busy-waits for ms milliseconds, then outputs {slept_ms}",
+        "flaky" => flaky: "Fails retryably the first `failures` calls per idempotency key, then outputs {count, key}",
     },
 }
 
@@ -311,6 +313,27 @@ fn count(_input: Map<String, Value>, cx: &Context) -> Result<CountOut, StepError
     Ok(CountOut {
         count,
         key: cx.idempotency_key.clone(),
+    })
+}
+
+/// Input of `flaky`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FlakyIn {
+    /// How many calls with one idempotency key fail before one succeeds.
+    pub failures: u64,
+    /// The retry hint of each failure, in milliseconds.
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
+}
+
+fn flaky(input: FlakyIn, cx: &Context) -> Result<CountOut, StepError> {
+    let counted = count(Map::new(), cx)?;
+    if counted.count > input.failures {
+        return Ok(counted);
+    }
+    Err(StepError::Retryable {
+        message: format!("failure {} of {}", counted.count, input.failures),
+        retry_after: input.retry_after_ms.map(std::time::Duration::from_millis),
     })
 }
 

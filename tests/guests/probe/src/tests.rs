@@ -35,7 +35,8 @@ fn declares_exactly_the_steps_the_host_tests_use() {
             "fail",
             "context",
             "count",
-            "sleep"
+            "sleep",
+            "flaky"
         ]
     );
     assert_eq!(PLUGIN.name(), "probe");
@@ -302,4 +303,25 @@ fn sleep_waits_at_least_as_long_as_asked() {
     let out = invoke(&host, "sleep", json!({"ms": 30})).unwrap();
     assert_eq!(out, json!({"slept_ms": 30}));
     assert!(started.elapsed() >= Duration::from_millis(30));
+}
+
+#[test]
+fn flaky_fails_its_first_calls_per_key_then_succeeds() {
+    let host = FakeHost::new();
+    let input = json!({"failures": 2, "retry_after_ms": 700});
+    for n in 1..=2 {
+        let err = host
+            .invoke(&PLUGIN, "flaky", input.clone(), &cx())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            StepError::retryable_after(format!("failure {n} of 2"), Duration::from_millis(700))
+        );
+    }
+    let ok = host.invoke(&PLUGIN, "flaky", input.clone(), &cx()).unwrap();
+    assert_eq!(ok["count"], json!(3));
+    let other = Context::new("run-2", "probe-step");
+    let never = json!({"failures": 0});
+    let first = host.invoke(&PLUGIN, "flaky", never, &other).unwrap();
+    assert_eq!(first["count"], json!(1));
 }
