@@ -375,3 +375,51 @@ impl Body for Capped {
         self.inner.is_end_stream()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[(&str, &str)]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in values {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_tls_header_is_taken_out_of_every_request() {
+        let mut h = headers(&[("accept", "*/*")]);
+        assert_eq!(take_tls_header(&mut h), Ok(false));
+        assert_eq!(h.len(), 1);
+
+        let mut h = headers(&[("Relais-TLS", "operator-trust"), ("accept", "*/*")]);
+        assert_eq!(take_tls_header(&mut h), Ok(true));
+        assert!(h.get(TLS_HEADER).is_none());
+        assert_eq!(h.len(), 1);
+
+        let mut h = headers(&[
+            ("relais-tls", "OPERATOR-TRUST"),
+            ("relais-tls", "operator-trust"),
+        ]);
+        assert_eq!(take_tls_header(&mut h), Ok(true));
+        assert!(h.is_empty());
+
+        // A value that means nothing is refused, and removed all the same.
+        for values in [
+            &[("relais-tls", "off")][..],
+            &[("relais-tls", "operator-trust"), ("relais-tls", "insecure")][..],
+            &[("relais-tls", "")][..],
+        ] {
+            let mut h = headers(values);
+            assert!(take_tls_header(&mut h).is_err(), "{values:?}");
+            assert!(h.is_empty());
+        }
+        let mut h = headers(&[("relais-tls", "verify=false")]);
+        assert_eq!(take_tls_header(&mut h), Err("verify=false".to_string()));
+    }
+}

@@ -8,6 +8,9 @@ mod mail;
 mod server;
 mod smtp;
 mod steps;
+mod tls;
+mod tls_panels;
+mod tls_server;
 
 use std::path::PathBuf;
 use std::sync::Arc;
