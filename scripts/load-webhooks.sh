@@ -19,8 +19,6 @@ if [ -z "${RELAIS:-}" ]; then
   cargo build --release -q -p relais
   RELAIS=target/release/relais
 fi
-CARGO_TARGET_DIR=${SECRET_TOOL_TARGET:-target/relais-server} cargo build -q -p relais-server --example put-secret
-PUT_SECRET=${SECRET_TOOL_TARGET:-target/relais-server}/debug/examples/put-secret
 
 WORK=$(mktemp -d)
 trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -43,7 +41,7 @@ workflows_dir = "$WORK/workflows"
 listen = "127.0.0.1:$PORT"
 shutdown_grace_secs = 5
 TOML
-echo -n "bench-secret-token" | "$PUT_SECRET" "$WORK/data" bench_token
+echo -n "bench-secret-token" | "$RELAIS" -c "$WORK/relais.toml" secret set bench_token
 cat > "$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

@@ -163,8 +163,8 @@ async fn verify(
 ) -> Result<(), ApiError> {
     let scheme = scheme(verify)?;
     let secret = state
-        .store
-        .secret_get(verify.secret.as_str())
+        .secrets
+        .get(&state.store, verify.secret.as_str())
         .await?
         .ok_or_else(|| {
             tracing::error!(secret = verify.secret.as_str(), "webhook secret is not set");

@@ -33,6 +33,7 @@ pub mod local;
 pub mod metrics;
 mod registry;
 pub mod retention;
+mod secrets;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +48,7 @@ use utoipa::ToSchema;
 pub use backend::{Backend, StoreBackend, last_output};
 pub use error::{ApiError, BackendError, ErrorBody, ErrorDetail};
 pub use registry::{LoadedWorkflow, Registry};
+pub use secrets::SecretCache;
 
 /// The default largest webhook body: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -114,6 +116,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Whether `/readyz` answers 200 (set once started, cleared on shutdown).
     pub ready: Arc<AtomicBool>,
+    /// Decrypted webhook secrets.
+    pub secrets: Arc<SecretCache>,
 }
 
 impl AppState {
@@ -127,6 +131,7 @@ impl AppState {
             config: Arc::new(ServerConfig::default()),
             metrics: None,
             ready: Arc::new(AtomicBool::new(true)),
+            secrets: Arc::default(),
         }
     }
 }

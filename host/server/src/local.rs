@@ -89,6 +89,7 @@ async fn set_secret(
         )));
     }
     let existed = state.store.secret_set(&name, value).await?;
+    state.secrets.forget(&name);
     Ok(Json(SecretChange { name, existed }))
 }
 
@@ -96,7 +97,9 @@ async fn remove_secret(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<SecretChange>, ApiError> {
-    if !state.store.secret_remove(&name).await? {
+    let existed = state.store.secret_remove(&name).await?;
+    state.secrets.forget(&name);
+    if !existed {
         return Err(ApiError::not_found(format!("no secret named {name}")));
     }
     Ok(Json(SecretChange {

@@ -179,6 +179,7 @@ impl Node {
             }),
             metrics: None,
             ready: Arc::new(AtomicBool::new(false)),
+            secrets: Arc::default(),
         };
         Ok(Node {
             store,

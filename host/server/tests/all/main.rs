@@ -3,6 +3,7 @@
 mod api;
 mod cron;
 mod hooks;
+mod local;
 mod retention;
 
 use std::sync::Arc;

@@ -132,6 +132,16 @@ fn kill(child: &mut Child) {
     child.wait().expect("reap");
 }
 
+/// The last server, killed if the test fails before stopping it.
+struct Last(Child);
+
+impl Drop for Last {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn sigkill_at_random_moments_loses_and_repeats_nothing() {
     let s = setup();
@@ -156,18 +166,18 @@ fn sigkill_at_random_moments_loses_and_repeats_nothing() {
         killer.join().unwrap();
     }
     // The last start: deliver what is left, then wait for every run to end.
-    let mut child = serve(&s.config);
+    let mut last = Last(serve(&s.config));
     wait_listening(s.port);
     next = next.saturating_sub(1);
     deliver_until_killed(s.port, &mut next, EVENTS, &mut acked);
     assert_eq!(acked.len(), EVENTS, "every event acknowledged in the end");
     wait_all_finished(&s.config);
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &last.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(child.wait().unwrap().success());
+    assert!(last.0.wait().unwrap().success());
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
