@@ -22,9 +22,16 @@
 //! The host decides where a request may go: a destination that is not
 //! granted to the plugin is [`Error::Refused`]. The host never follows
 //! redirects: a 3xx comes back as it is, with its `location` header.
+//!
+//! For servers a plugin manages (control panels, appliances):
+//! [`ServerAddress`] reads their address as users write it, and [`tls`]
+//! asks the host for the operator's TLS setting when their certificate is
+//! not publicly trusted.
 
+mod address;
 mod error;
 mod response;
+pub mod tls;
 pub(crate) mod url;
 
 use std::fmt;
@@ -32,6 +39,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+pub use address::{AddressError, ServerAddress};
 pub use error::{EXCERPT_CHARS, Error, excerpt, is_retryable_status};
 pub use response::{Headers, Response};
 

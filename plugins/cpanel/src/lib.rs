@@ -24,12 +24,10 @@
 //! connection errors are `retryable`. See `README.md` for every step.
 
 mod account;
-mod address;
 mod error;
 mod inspect;
 mod manage;
 mod ssl;
-mod tls;
 mod units;
 mod whm;
 

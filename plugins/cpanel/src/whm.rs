@@ -2,13 +2,30 @@
 //! `https://HOST:2087/json-api/FUNCTION?api.version=1`, header
 //! `Authorization: whm USER:TOKEN`, and the `{metadata, data}` envelope.
 
-use relais_plugin_sdk::http;
+use relais_plugin_sdk::http::{self, ServerAddress, tls::OperatorTrust};
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
-use crate::address;
 use crate::error::WhmError;
-use crate::tls;
+
+/// How users write the WHM address: `whm.example.com` or
+/// `https://whm.example.com:2087/` (also with `/json-api`); plain `http`
+/// only to the machine itself (port 2086).
+const ADDRESS: ServerAddress<'static> = ServerAddress {
+    field: "connection.url",
+    tls_port: 2087,
+    plain_port: 2086,
+    api_path: "/json-api",
+    credential: "API token",
+    secret_field: "connection.token_secret",
+};
+
+/// `connection.verify_tls: false`: WHM's self-signed certificate is checked
+/// by the host with the TLS setting the operator granted the panel's origin.
+const TLS: OperatorTrust<'static> = OperatorTrust {
+    setting: "connection.verify_tls",
+    server: "panel",
+};
 
 /// How to reach WHM and who to be there. The same block goes into every
 /// step (a YAML anchor keeps workflows short).
@@ -73,9 +90,8 @@ pub(crate) struct Whm {
 impl Whm {
     /// Checks the settings and reads the token from its secret.
     pub fn connect(connection: &Connection) -> Result<Self, StepError> {
-        let origin = address::origin(&connection.url)?;
-        // Plain http (to the machine itself) has no certificate to check.
-        let operator_trust = !connection.verify_tls && origin.starts_with("https://");
+        let origin = ADDRESS.origin(&connection.url)?;
+        let operator_trust = TLS.applies(connection.verify_tls, &origin);
         let username = connection.username.trim();
         if username.is_empty() || username.contains([':', ' ', '\t', '\r', '\n']) {
             return Err(StepError::invalid_input(format!(
@@ -153,15 +169,10 @@ impl Whm {
 
     fn send(&self, function: &str, request: http::RequestBuilder) -> Result<Reply, WhmError> {
         log::debug!("whm {function}");
-        let mut request = request
+        let request = request
             .header("authorization", self.authorization.clone())
             .header("accept", "application/json");
-        if self.operator_trust {
-            request = request.header(tls::HEADER, tls::OPERATOR_TRUST);
-        }
-        let response = request
-            .send()
-            .map_err(|err| tls::explain(err, self.operator_trust))?;
+        let response = TLS.send(request, self.operator_trust)?;
         let status = response.status();
         if status == 401 || status == 403 {
             return Err(WhmError::Auth {
@@ -249,5 +260,45 @@ fn joined_errors(errors: Option<&Value>) -> String {
         "no reason given".into()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whm_address_implies_port_2087_and_drops_json_api() {
+        for (written, origin) in [
+            ("WHM.Example.com", "https://whm.example.com:2087"),
+            (
+                "https://whm.example.com/json-api/",
+                "https://whm.example.com:2087",
+            ),
+            ("http://localhost", "http://localhost:2086"),
+        ] {
+            assert_eq!(ADDRESS.origin(written), Ok(origin.to_owned()), "{written}");
+        }
+        for (written, reason) in [
+            (
+                "http://whm.example.com",
+                "uses plain http: the API token would cross the network in clear; use \
+                 https://HOST:2087",
+            ),
+            (
+                "https://root:pw@whm.example.com",
+                "must not carry credentials: name a secret in connection.token_secret",
+            ),
+            (
+                "https://whm.example.com/cpsess1/json-api",
+                "must be the server's address only (https://HOST:2087), without a path",
+            ),
+        ] {
+            let err = StepError::from(ADDRESS.origin(written).unwrap_err());
+            assert_eq!(
+                err,
+                StepError::invalid_input(format!("connection.url {written:?}: {reason}"))
+            );
+        }
     }
 }

@@ -4,14 +4,32 @@
 //! (`/enterprise/control/agent.php`, header `KEY` or `HTTP_AUTH_LOGIN` +
 //! `HTTP_AUTH_PASSWD`).
 
-use relais_plugin_sdk::http::{self, Method};
+use relais_plugin_sdk::http::{self, Method, ServerAddress, tls::OperatorTrust};
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
-use crate::address;
 use crate::error::PleskError;
-use crate::tls;
 use crate::xml;
+
+/// How users write the Plesk address: `plesk.example.com` or
+/// `https://plesk.example.com:8443/` (also with `/api/v2`); plain `http`
+/// only to the machine itself (port 8880).
+const ADDRESS: ServerAddress<'static> = ServerAddress {
+    field: "connection.url",
+    tls_port: 8443,
+    plain_port: 8880,
+    api_path: "/api/v2",
+    credential: "API key",
+    secret_field: "connection.api_key_secret",
+};
+
+/// `connection.verify_tls: false`: Plesk's self-signed certificate is
+/// checked by the host with the TLS setting the operator granted the
+/// panel's origin.
+const TLS: OperatorTrust<'static> = OperatorTrust {
+    setting: "connection.verify_tls",
+    server: "panel",
+};
 
 /// How to reach Plesk and who to be there. The same block goes into every
 /// step (a YAML anchor keeps workflows short).
@@ -81,9 +99,8 @@ pub(crate) struct Plesk {
 impl Plesk {
     /// Checks the settings and reads the credentials from their secret.
     pub fn connect(connection: &Connection) -> Result<Self, StepError> {
-        let origin = address::origin(&connection.url)?;
-        // Plain http (to the machine itself) has no certificate to check.
-        let operator_trust = !connection.verify_tls && origin.starts_with("https://");
+        let origin = ADDRESS.origin(&connection.url)?;
+        let operator_trust = TLS.applies(connection.verify_tls, &origin);
         let usable = |value: &str| !value.is_empty() && !value.contains(['\r', '\n']);
         let auth = match &connection.login {
             Some(login) => {
@@ -268,13 +285,8 @@ impl Plesk {
 
     /// Sends a request, marked for the operator's TLS setting when the
     /// connection asked for it.
-    fn send(&self, mut request: http::RequestBuilder) -> Result<http::Response, http::Error> {
-        if self.operator_trust {
-            request = request.header(tls::HEADER, tls::OPERATOR_TRUST);
-        }
-        request
-            .send()
-            .map_err(|err| tls::explain(err, self.operator_trust))
+    fn send(&self, request: http::RequestBuilder) -> Result<http::Response, http::Error> {
+        TLS.send(request, self.operator_trust)
     }
 
     fn auth_error(&self, what: String, detail: String) -> PleskError {
@@ -285,5 +297,45 @@ impl Plesk {
             }
         };
         PleskError::Auth { what, detail, hint }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plesk_address_implies_port_8443_and_drops_api_v2() {
+        for (written, origin) in [
+            ("Plesk.Example.com", "https://plesk.example.com:8443"),
+            (
+                "https://plesk.example.com/api/v2/",
+                "https://plesk.example.com:8443",
+            ),
+            ("http://localhost", "http://localhost:8880"),
+        ] {
+            assert_eq!(ADDRESS.origin(written), Ok(origin.to_owned()), "{written}");
+        }
+        for (written, reason) in [
+            (
+                "http://plesk.example.com",
+                "uses plain http: the API key would cross the network in clear; use \
+                 https://HOST:8443",
+            ),
+            (
+                "https://admin:pw@plesk.example.com",
+                "must not carry credentials: name a secret in connection.api_key_secret",
+            ),
+            (
+                "https://plesk.example.com/api/v1",
+                "must be the server's address only (https://HOST:8443), without a path",
+            ),
+        ] {
+            let err = StepError::from(ADDRESS.origin(written).unwrap_err());
+            assert_eq!(
+                err,
+                StepError::invalid_input(format!("connection.url {written:?}: {reason}"))
+            );
+        }
     }
 }

@@ -21,13 +21,11 @@
 //! timeouts and connection errors are `retryable`. XML-RPC errors follow
 //! their code and text. See `README.md` for every step.
 
-mod address;
 mod client;
 mod clients;
 mod error;
 mod server;
 mod subscriptions;
-mod tls;
 mod xml;
 
 pub use client::Connection;
