@@ -2,6 +2,10 @@
 //! recorded requests, secrets, an in-memory key-value store and captured
 //! log lines. Plain `cargo test`, no WebAssembly toolchain.
 //!
+//! Also checks every plugin wants: [`assert_inputs_are_strict`] (the
+//! declaration and its input schemas) and [`Readme`] (the README documents
+//! every step and field, and its workflow examples parse).
+//!
 //! ```
 //! use relais_plugin_sdk::prelude::*;
 //! use relais_plugin_sdk::http::{self, Method};
@@ -41,7 +45,9 @@
 //! assert!(bare.requests().is_empty());
 //! ```
 
+mod declaration;
 pub(crate) mod host;
+mod readme;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -52,6 +58,9 @@ use serde::Serialize;
 use crate::http::{Headers, Method};
 use crate::log::Level;
 use crate::{Context, Plugin, StepError};
+
+pub use declaration::{assert_inputs_are_strict, input_schemas, schema_properties};
+pub use readme::Readme;
 
 /// A scripted answer, or a scripted failure to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,6 +357,18 @@ impl FakeHost {
     /// Every request sent so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.inner.state.borrow().requests.clone()
+    }
+
+    /// Every request sent so far as a `METHOD URL` line, in order: a short
+    /// way to assert which calls a step made, and in which order.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.inner
+            .state
+            .borrow()
+            .requests
+            .iter()
+            .map(|request| format!("{} {}", request.method, request.url))
+            .collect()
     }
 
     /// Every line logged so far, in order.

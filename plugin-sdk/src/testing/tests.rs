@@ -8,6 +8,17 @@ use crate::http::{self, Method};
 use crate::log::Level;
 use crate::{StepError, kv, log, secrets};
 
+/// The message of the panic `f` must raise (an assertion helper that must
+/// fail).
+pub(super) fn panic_text(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("the assertion should fail");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
 #[test]
 fn routes_match_method_and_exact_url_in_order() {
     let host = FakeHost::new()
@@ -43,6 +54,17 @@ fn routes_match_method_and_exact_url_in_order() {
         5,
         "unmatched requests are recorded too"
     );
+    assert_eq!(
+        host.request_lines(),
+        [
+            "GET http://127.0.0.1/a",
+            "GET http://127.0.0.1/a",
+            "GET http://127.0.0.1/a",
+            "POST http://127.0.0.1/a",
+            "GET http://127.0.0.1/a?x=1",
+        ]
+    );
+    assert!(FakeHost::new().request_lines().is_empty());
 }
 
 #[test]

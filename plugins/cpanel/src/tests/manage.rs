@@ -62,7 +62,7 @@ fn create_account_is_a_no_op_when_it_exists_with_the_domain() {
     .unwrap();
     assert_eq!(out["changed"], false);
     assert_eq!(out["package"], "gold");
-    assert_eq!(sent(&host), [get(&lookup("bob"))]);
+    assert_eq!(host.request_lines(), [get(&lookup("bob"))]);
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn suspending_a_suspended_account_changes_nothing() {
         out,
         json!({"changed": false, "user": "bob", "suspended": true, "reason": "Nonpayment"})
     );
-    assert_eq!(sent(&host), [get(&lookup("bob"))]);
+    assert_eq!(host.request_lines(), [get(&lookup("bob"))]);
 }
 
 #[test]

@@ -76,14 +76,6 @@ pub fn run(host: &FakeHost, step: &str, input: Value) -> Result<Value, StepError
     host.invoke(&PLUGIN, step, input, &Context::new("run-1", step))
 }
 
-/// The requests sent, as `METHOD URL` lines.
-pub fn sent(host: &FakeHost) -> Vec<String> {
-    host.requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url))
-        .collect()
-}
-
 /// `GET URL`.
 pub fn get(url: &str) -> String {
     format!("GET {url}")

@@ -6,11 +6,15 @@ mod orders;
 mod webhooks;
 
 use relais_plugin_sdk::http::Method;
-use relais_plugin_sdk::testing::{FakeHost, FakeResponse};
+use relais_plugin_sdk::testing::{
+    FakeHost, FakeResponse, Readme, assert_inputs_are_strict, input_schemas,
+};
 use relais_plugin_sdk::{Context, StepError};
 use serde_json::{Value, json};
 
 use crate::PLUGIN;
+
+const README: Readme<'static> = Readme::new(include_str!("../../README.md"));
 
 pub(crate) const BASE: &str = "https://api-m.paypal.com";
 pub(crate) const TOKEN_URL: &str = "https://api-m.paypal.com/v1/oauth2/token";
@@ -63,65 +67,27 @@ pub(crate) fn api_requests(host: &FakeHost) -> Vec<relais_plugin_sdk::testing::R
 
 #[test]
 fn declaration_is_valid_and_every_input_is_strict_with_a_connection() {
-    assert_eq!(PLUGIN.validate(), Ok(()));
+    assert_inputs_are_strict(&PLUGIN, &["connection"]);
     let info = PLUGIN.describe();
     assert_eq!(info.name, "paypal");
     assert_eq!(info.steps.len(), 8);
-    for step in &info.steps {
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        assert_eq!(schema["additionalProperties"], false, "{}", step.name);
-        assert!(
-            schema["properties"].get("connection").is_some(),
-            "{}",
-            step.name
-        );
-    }
 }
 
 #[test]
 fn readme_documents_every_step_and_input_field() {
-    let readme = include_str!("../../README.md");
-    for step in PLUGIN.describe().steps {
-        let heading = format!("### `{}`", step.name);
-        let start = readme
-            .find(&heading)
-            .unwrap_or_else(|| panic!("README has no section {heading}"));
-        let section = &readme[start + heading.len()..];
-        let section = &section[..section.find("\n### ").unwrap_or(section.len())];
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        for field in schema["properties"].as_object().unwrap().keys() {
-            if field != "connection" {
-                assert!(
-                    section.contains(&format!("`{field}`")),
-                    "README section {heading} does not mention `{field}`"
-                );
-            }
-        }
-    }
+    README.assert_documents_inputs(&PLUGIN, &["connection"]);
 }
 
 #[test]
 fn readme_examples_are_valid_workflows() {
     let mut catalog = relais_workflow::Catalog::new();
-    for step in PLUGIN.describe().steps {
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        catalog.add_step("paypal", &step.name, schema).unwrap();
+    for (step, schema) in input_schemas(&PLUGIN) {
+        catalog.add_step("paypal", &step, schema).unwrap();
     }
     catalog
         .add_step("email", "send", json!({"type": "object"}))
         .unwrap();
-    let readme = include_str!("../../README.md");
-    let examples: Vec<&str> = readme
-        .split("```yaml\n")
-        .skip(1)
-        .map(|block| &block[..block.find("```").unwrap()])
-        .collect();
-    assert!(!examples.is_empty());
-    for (i, text) in examples.iter().enumerate() {
-        if let Err(err) =
-            relais_workflow::parse_workflow(format!("example-{i}.yaml"), *text, &catalog)
-        {
-            panic!("README example {i} is not a valid workflow: {err}\n{text}");
-        }
-    }
+    README.assert_examples(|name, text| {
+        relais_workflow::parse_workflow(name, text, &catalog).map(drop)
+    });
 }

@@ -25,7 +25,7 @@ fn create_client_posts_the_documented_body() {
     );
     let requests = host.requests();
     assert_eq!(
-        sent(&host),
+        host.request_lines(),
         [
             format!("GET {}", api("/clients")),
             format!("POST {}", api("/clients"))

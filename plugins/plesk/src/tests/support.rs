@@ -63,13 +63,6 @@ pub fn run(host: &FakeHost, step: &str, input: Value) -> Result<Value, StepError
     host.invoke(&PLUGIN, step, input, &Context::new("run-1", step))
 }
 
-pub fn sent(host: &FakeHost) -> Vec<String> {
-    host.requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url))
-        .collect()
-}
-
 pub fn assert_key(request: &RecordedRequest) {
     let header = if request.url.ends_with("agent.php") {
         "key"

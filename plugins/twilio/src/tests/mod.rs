@@ -3,11 +3,15 @@
 mod send;
 mod status;
 
-use relais_plugin_sdk::testing::{FakeHost, FakeResponse};
+use relais_plugin_sdk::testing::{
+    FakeHost, FakeResponse, Readme, assert_inputs_are_strict, input_schemas,
+};
 use relais_plugin_sdk::{Context, StepError};
 use serde_json::{Value, json};
 
 use crate::PLUGIN;
+
+const README: Readme<'static> = Readme::new(include_str!("../../README.md"));
 
 pub(crate) const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 pub(crate) const SID: &str = "SM0123456789abcdef0123456789abcdef";
@@ -48,67 +52,29 @@ pub(crate) fn twilio_error(status: u16, code: u32, message: &str) -> FakeRespons
 
 #[test]
 fn declaration_is_valid_and_every_input_is_strict_with_a_connection() {
-    assert_eq!(PLUGIN.validate(), Ok(()));
+    assert_inputs_are_strict(&PLUGIN, &["connection"]);
     let info = PLUGIN.describe();
     assert_eq!(info.name, "twilio");
     assert_eq!(info.steps.len(), 2);
-    for step in &info.steps {
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        assert_eq!(schema["additionalProperties"], false, "{}", step.name);
-        assert!(
-            schema["properties"].get("connection").is_some(),
-            "{}",
-            step.name
-        );
-    }
 }
 
 #[test]
 fn readme_documents_every_step_and_input_field() {
-    let readme = include_str!("../../README.md");
-    for step in PLUGIN.describe().steps {
-        let heading = format!("### `{}`", step.name);
-        let start = readme
-            .find(&heading)
-            .unwrap_or_else(|| panic!("README has no section {heading}"));
-        let section = &readme[start + heading.len()..];
-        let section = &section[..section.find("\n### ").unwrap_or(section.len())];
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        for field in schema["properties"].as_object().unwrap().keys() {
-            if field != "connection" {
-                assert!(
-                    section.contains(&format!("`{field}`")),
-                    "README section {heading} does not mention `{field}`"
-                );
-            }
-        }
-    }
+    README.assert_documents_inputs(&PLUGIN, &["connection"]);
 }
 
 #[test]
 fn readme_examples_are_valid_workflows() {
     let mut catalog = relais_workflow::Catalog::new();
-    for step in PLUGIN.describe().steps {
-        let schema: Value = serde_json::from_str(&step.input_schema).unwrap();
-        catalog.add_step("twilio", &step.name, schema).unwrap();
+    for (step, schema) in input_schemas(&PLUGIN) {
+        catalog.add_step("twilio", &step, schema).unwrap();
     }
     for (plugin, step) in [("email", "send"), ("stripe", "get-customer")] {
         catalog
             .add_step(plugin, step, json!({"type": "object"}))
             .unwrap();
     }
-    let readme = include_str!("../../README.md");
-    let examples: Vec<&str> = readme
-        .split("```yaml\n")
-        .skip(1)
-        .map(|block| &block[..block.find("```").unwrap()])
-        .collect();
-    assert!(!examples.is_empty());
-    for (i, text) in examples.iter().enumerate() {
-        if let Err(err) =
-            relais_workflow::parse_workflow(format!("example-{i}.yaml"), *text, &catalog)
-        {
-            panic!("README example {i} is not a valid workflow: {err}\n{text}");
-        }
-    }
+    README.assert_examples(|name, text| {
+        relais_workflow::parse_workflow(name, text, &catalog).map(drop)
+    });
 }
