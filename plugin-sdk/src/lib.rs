@@ -11,6 +11,8 @@
 //! - [`Context`]: run id, step id, attempt and the idempotency key;
 //! - [`http`] (outbound requests through the host), [`secrets`], [`kv`]
 //!   (storage private to the plugin) and [`log`];
+//! - [`keys`] (idempotency and store keys cut to a length limit, stably)
+//!   and [`clock`];
 //! - [`testing`]: a fake host to test steps natively with `cargo test`.
 //!
 //! The same plugin code builds for `wasm32` (where it talks to the real
@@ -138,7 +140,9 @@ mod host;
 mod macros;
 mod plugin;
 
+pub mod clock;
 pub mod http;
+pub mod keys;
 pub mod kv;
 pub mod log;
 pub mod mail;

@@ -162,8 +162,16 @@ pub fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// `Retry-After` in delta-seconds; an HTTP date or junk gives `None`.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After` in delta-seconds (`120`, spaces around allowed); an HTTP
+/// date, a negative or fractional number or junk gives `None`.
+///
+/// ```
+/// # use std::time::Duration;
+/// use relais_plugin_sdk::http::parse_retry_after;
+/// assert_eq!(parse_retry_after(" 30 "), Some(Duration::from_secs(30)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+/// ```
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -1,5 +1,7 @@
 //! [`Response`] and [`Headers`].
 
+use std::time::Duration;
+
 use serde::de::DeserializeOwned;
 
 use super::Method;
@@ -124,6 +126,14 @@ impl Response {
         self.headers.get(name)
     }
 
+    /// The `Retry-After` header in seconds, whatever the status (see
+    /// [`parse_retry_after`](super::parse_retry_after)); `None` when absent
+    /// or not a number of seconds.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(error::parse_retry_after)
+    }
+
     /// The URL that was requested.
     pub fn url(&self) -> &str {
         &self.url
@@ -183,8 +193,7 @@ impl Response {
     /// or 429, fatal otherwise.
     pub fn into_status_error(self) -> Error {
         let retry_after = if error::is_retryable_status(self.status) {
-            self.header("retry-after")
-                .and_then(error::parse_retry_after)
+            self.retry_after()
         } else {
             None
         };
@@ -200,8 +209,6 @@ impl Response {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
@@ -250,6 +257,17 @@ mod tests {
             assert_eq!(err.status(), Some(code));
             assert_eq!(err.is_retryable(), retryable, "{code}");
         }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_on_any_status() {
+        for status in [200, 404, 409, 503] {
+            let r = response(status, &[("Retry-After", " 7 ")], "");
+            assert_eq!(r.retry_after(), Some(Duration::from_secs(7)), "{status}");
+        }
+        assert_eq!(response(503, &[], "").retry_after(), None);
+        let date = response(503, &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")], "");
+        assert_eq!(date.retry_after(), None);
     }
 
     #[test]

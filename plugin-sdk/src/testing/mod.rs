@@ -187,6 +187,21 @@ impl RecordedRequest {
     }
 }
 
+/// `Basic base64(USER:PASSWORD)`: the `Authorization` value
+/// [`RequestBuilder::basic`](crate::http::RequestBuilder::basic) sends,
+/// to compare with a recorded request's header.
+///
+/// ```
+/// use relais_plugin_sdk::testing::basic_auth;
+/// assert_eq!(basic_auth("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+/// ```
+pub fn basic_auth(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        crate::http::url::base64(format!("{user}:{password}").as_bytes())
+    )
+}
+
 /// A line the plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use relais_plugin_sdk::http::{self, Method, Response};
 use relais_plugin_sdk::prelude::*;
+use relais_plugin_sdk::{clock, keys};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -92,12 +93,7 @@ impl Client {
     /// Checks the connection, reads the credentials and gets a token (the
     /// cached one while it is valid).
     pub(crate) fn connect(connection: &Connection) -> Result<Self, StepError> {
-        let base = connection.base_url.trim_end_matches('/');
-        if !base.starts_with("https://") && !base.starts_with("http://") {
-            return Err(StepError::invalid_input(format!(
-                "connection.base_url: {base:?} is not an http(s) url"
-            )));
-        }
+        let base = http::base_url("connection.base_url", &connection.base_url)?;
         let mut client = Self {
             base: base.to_owned(),
             client_id: secrets::require(&connection.client_id_secret)?,
@@ -117,7 +113,7 @@ impl Client {
         if key.len() <= relais_plugin_sdk::kv::MAX_KEY_BYTES {
             key
         } else {
-            format!("oauth-token:{:016x}", fnv1a(key.as_bytes()))
+            format!("oauth-token:{:016x}", keys::fnv1a64(key.as_bytes()))
         }
     }
 
@@ -125,7 +121,7 @@ impl Client {
     /// fails is only a missed cache.
     fn cached_token(&self) -> Option<String> {
         match kv::get_json::<CachedToken>(&self.token_key()) {
-            Ok(Some(cached)) if cached.expires_at - TOKEN_MARGIN_SECS > crate::now() => {
+            Ok(Some(cached)) if cached.expires_at - TOKEN_MARGIN_SECS > clock::unix_now() => {
                 Some(cached.access_token)
             }
             Ok(_) => None,
@@ -149,7 +145,7 @@ impl Client {
         }
         let answer: TokenAnswer = response.json()?;
         let cached = CachedToken {
-            expires_at: crate::now() + answer.expires_in,
+            expires_at: clock::unix_now() + answer.expires_in,
             access_token: answer.access_token,
         };
         if let Err(err) = kv::set_json(&self.token_key(), &cached) {
@@ -222,21 +218,7 @@ impl Client {
 /// The step's idempotency key as PayPal takes it: as is when it fits,
 /// otherwise cut and suffixed with a hash of the whole key.
 pub(crate) fn request_id_for(key: &str) -> String {
-    if key.len() <= MAX_REQUEST_ID {
-        return key.to_owned();
-    }
-    let mut cut = MAX_REQUEST_ID - 17;
-    while !key.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}-{:016x}", &key[..cut], fnv1a(key.as_bytes()))
-}
-
-/// FNV-1a, 64 bits: a stable, dependency-free hash for shortened keys.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    keys::fit(key, MAX_REQUEST_ID)
 }
 
 /// Checks an id that goes into a path: letters, digits and `-`, at most
@@ -380,7 +362,7 @@ impl ApiError {
         if let Some(field) = detail.and_then(|d| d.field.as_deref()) {
             message = format!("{message} (field {field})");
         }
-        let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        let retry_after = response.retry_after();
         match status {
             400 | 404 => Self::InvalidRequest {
                 operation,
@@ -444,13 +426,4 @@ impl From<ApiError> for StepError {
             | ApiError::Failed { .. } => StepError::Fatal(message),
         }
     }
-}
-
-/// `Retry-After` in seconds.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok().map(Duration::from_secs)
 }

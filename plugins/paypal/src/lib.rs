@@ -30,8 +30,6 @@ pub mod invoices;
 pub mod orders;
 pub mod webhooks;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 relais_plugin_sdk::plugin! {
     name: "paypal",
     version: env!("CARGO_PKG_VERSION"),
@@ -54,14 +52,6 @@ relais_plugin_sdk::plugin! {
         "cancel-invoice" => invoices::cancel_invoice:
             "Cancel a sent invoice (no-op when already cancelled)",
     },
-}
-
-/// Now, in Unix seconds (0 if the clock is before 1970).
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

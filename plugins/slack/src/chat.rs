@@ -5,7 +5,7 @@ use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
 use crate::content;
-use crate::error::{SlackError, parse_retry_after};
+use crate::error::SlackError;
 
 /// Where Slack's Web API lives.
 pub const DEFAULT_BASE_URL: &str = "https://slack.com/api";
@@ -128,12 +128,7 @@ pub(crate) fn post_message(
             "reply_broadcast only applies with thread_ts",
         ));
     }
-    let base = input.connection.base_url.trim_end_matches('/');
-    if !base.starts_with("https://") && !base.starts_with("http://") {
-        return Err(StepError::invalid_input(format!(
-            "connection.base_url: {base:?} is not an http(s) url"
-        )));
-    }
+    let base = http::base_url("connection.base_url", &input.connection.base_url)?;
     let token = secrets::require(&input.connection.bot_token_secret)?;
     let key = content::record_key("chat", &cx.idempotency_key);
     if let Some(mut posted) = content::read_record::<PostMessageOut>(&key) {
@@ -201,6 +196,6 @@ pub(crate) fn post_message(
     let error = answer
         .error
         .unwrap_or_else(|| format!("status {status}: {}", http::excerpt(response.bytes())));
-    let retry_after = response.header("retry-after").and_then(parse_retry_after);
+    let retry_after = response.retry_after();
     Err(SlackError::classify(target, status, &error, retry_after).into())
 }

@@ -1,6 +1,7 @@
 //! What a message holds (text, blocks, unfurling), shared by both steps,
 //! and the record of a message already posted.
 
+use relais_plugin_sdk::keys;
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
@@ -51,9 +52,7 @@ pub(crate) fn record_key(prefix: &str, idempotency_key: &str) -> String {
     if key.len() <= relais_plugin_sdk::kv::MAX_KEY_BYTES {
         return key;
     }
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = keys::fnv1a64(key.as_bytes());
     format!(
         "{prefix}:{}-{hash:016x}",
         &idempotency_key[..idempotency_key.floor_char_boundary(400)]

@@ -121,12 +121,3 @@ impl From<SlackError> for StepError {
         }
     }
 }
-
-/// `Retry-After` in seconds.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok().map(Duration::from_secs)
-}

@@ -20,8 +20,6 @@ pub mod content;
 pub mod error;
 pub mod webhook;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 relais_plugin_sdk::plugin! {
     name: "slack",
     version: env!("CARGO_PKG_VERSION"),
@@ -32,14 +30,6 @@ relais_plugin_sdk::plugin! {
         "post-message" => chat::post_message:
             "Post a message to a channel with chat.postMessage and a bot token",
     },
-}
-
-/// Now, in Unix seconds (0 if the clock is before 1970).
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Step `post-webhook`: post through an incoming webhook.
 
-use relais_plugin_sdk::http;
 use relais_plugin_sdk::prelude::*;
+use relais_plugin_sdk::{clock, http};
 use serde_json::{Value, json};
 
 use crate::content;
-use crate::error::{SlackError, parse_retry_after};
+use crate::error::SlackError;
 
 /// The secret read for the webhook URL by default.
 pub const DEFAULT_WEBHOOK_URL_SECRET: &str = "slack_webhook_url";
@@ -115,7 +115,12 @@ pub(crate) fn post_webhook(
     })?;
     let answer = response.text();
     if response.status() == 200 && answer.trim() == "ok" {
-        content::write_record(&key, &Posted { at: crate::now() });
+        content::write_record(
+            &key,
+            &Posted {
+                at: clock::unix_now(),
+            },
+        );
         log::info!("{target}: posted");
         return Ok(PostWebhookOut { changed: true });
     }
@@ -125,6 +130,6 @@ pub(crate) fn post_webhook(
     } else {
         http::excerpt(error.as_bytes())
     };
-    let retry_after = response.header("retry-after").and_then(parse_retry_after);
+    let retry_after = response.retry_after();
     Err(SlackError::classify(&target, response.status(), &error, retry_after).into())
 }

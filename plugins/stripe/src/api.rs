@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use relais_plugin_sdk::http::{self, RequestBuilder, Response};
+use relais_plugin_sdk::keys;
 use relais_plugin_sdk::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -67,12 +68,7 @@ pub(crate) struct Client {
 impl Client {
     /// Checks the connection and reads the API key secret.
     pub(crate) fn connect(connection: &Connection) -> Result<Self, StepError> {
-        let base = connection.base_url.trim_end_matches('/');
-        if !base.starts_with("https://") && !base.starts_with("http://") {
-            return Err(StepError::invalid_input(format!(
-                "connection.base_url: {base:?} is not an http(s) url"
-            )));
-        }
+        let base = http::base_url("connection.base_url", &connection.base_url)?;
         if let Some(account) = &connection.account {
             check_id("connection.account", account, &["acct_"])?;
         }
@@ -146,21 +142,7 @@ impl Client {
 /// otherwise cut and suffixed with a hash of the whole key, so two long keys
 /// that share a prefix stay distinct.
 pub(crate) fn idempotency_key(key: &str) -> String {
-    if key.len() <= MAX_IDEMPOTENCY_KEY {
-        return key.to_owned();
-    }
-    let mut cut = MAX_IDEMPOTENCY_KEY - 17;
-    while !key.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}-{:016x}", &key[..cut], fnv1a(key.as_bytes()))
-}
-
-/// FNV-1a, 64 bits: a stable, dependency-free hash for shortened keys.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    keys::fit(key, MAX_IDEMPOTENCY_KEY)
 }
 
 /// Checks that `value` looks like a Stripe id with one of `prefixes`, so a
@@ -304,7 +286,7 @@ impl ApiError {
             .unwrap_or_else(|| http::excerpt(response.bytes()));
         let code = body.code.clone().unwrap_or_else(|| "unknown".to_owned());
         let kind = body.kind.as_deref().unwrap_or_default();
-        let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        let retry_after = response.retry_after();
         let should_retry = response
             .header("stripe-should-retry")
             .map(|value| value.trim().eq_ignore_ascii_case("true"));
@@ -413,13 +395,4 @@ impl From<ApiError> for StepError {
             | ApiError::Failed { .. } => StepError::Fatal(message),
         }
     }
-}
-
-/// `Retry-After` in seconds.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok().map(Duration::from_secs)
 }

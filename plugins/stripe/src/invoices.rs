@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use relais_plugin_sdk::clock;
 use relais_plugin_sdk::prelude::*;
 
 use crate::api::{Client, Connection, Form, check_id};
@@ -110,7 +111,7 @@ pub(crate) fn list_invoices(
         has_more = page.has_more && !page.data.is_empty();
         read.extend(page.data);
     }
-    let now = crate::now();
+    let now = clock::unix_now();
     let mut invoices = Vec::new();
     for mut invoice in read {
         invoice.past_due = invoice.is_past_due(now);
@@ -162,7 +163,7 @@ pub struct InvoiceChange {
 /// Reads an invoice, with `past_due` computed.
 fn read_invoice(client: &Client, id: &str) -> Result<Invoice, StepError> {
     let mut invoice: Invoice = client.get(&format!("/v1/invoices/{id}"), &[])?;
-    invoice.past_due = invoice.is_past_due(crate::now());
+    invoice.past_due = invoice.is_past_due(clock::unix_now());
     Ok(invoice)
 }
 
@@ -175,7 +176,7 @@ fn act(
     cx: &Context,
 ) -> Result<InvoiceChange, StepError> {
     let mut invoice: Invoice = client.post(&format!("/v1/invoices/{id}/{action}"), form, cx)?;
-    invoice.past_due = invoice.is_past_due(crate::now());
+    invoice.past_due = invoice.is_past_due(clock::unix_now());
     log::info!(
         "invoice {id}: {action} done, status {}",
         invoice.status.as_deref().unwrap_or("unknown")

@@ -30,8 +30,6 @@ pub mod objects;
 pub mod payments;
 pub mod subscriptions;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 relais_plugin_sdk::plugin! {
     name: "stripe",
     version: env!("CARGO_PKG_VERSION"),
@@ -68,14 +66,6 @@ relais_plugin_sdk::plugin! {
         "get-event" => subscriptions::get_event:
             "Read an event back from Stripe before acting on a webhook",
     },
-}
-
-/// Now, in Unix seconds (0 if the clock is before 1970).
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -79,12 +79,7 @@ pub(crate) struct Client {
 impl Client {
     /// Checks the connection and reads the credentials.
     pub(crate) fn connect(connection: &Connection) -> Result<Self, StepError> {
-        let base = connection.base_url.trim_end_matches('/');
-        if !base.starts_with("https://") && !base.starts_with("http://") {
-            return Err(StepError::invalid_input(format!(
-                "connection.base_url: {base:?} is not an http(s) url"
-            )));
-        }
+        let base = http::base_url("connection.base_url", &connection.base_url)?;
         let account = secrets::require(&connection.account_sid_secret)?;
         if !is_sid(&account, &["AC"]) {
             return Err(StepError::fatal(format!(
@@ -221,7 +216,7 @@ impl ApiError {
                 operation,
                 status,
                 message,
-                retry_after: response.header("retry-after").and_then(parse_retry_after),
+                retry_after: response.retry_after(),
             },
             404 => Self::InvalidRequest {
                 operation,
@@ -272,13 +267,4 @@ impl From<ApiError> for StepError {
             },
         }
     }
-}
-
-/// `Retry-After` in seconds.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok().map(Duration::from_secs)
 }

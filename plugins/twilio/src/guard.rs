@@ -2,6 +2,7 @@
 //! store, and the search for a message an interrupted attempt may have
 //! sent.
 
+use relais_plugin_sdk::keys;
 use relais_plugin_sdk::prelude::*;
 
 use crate::api::Client;
@@ -36,11 +37,7 @@ pub(crate) fn key(idempotency_key: &str) -> String {
     if key.len() <= relais_plugin_sdk::kv::MAX_KEY_BYTES {
         key
     } else {
-        let hash = idempotency_key
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let hash = keys::fnv1a64(idempotency_key.as_bytes());
         format!(
             "sms:{}-{hash:016x}",
             &idempotency_key[..idempotency_key.floor_char_boundary(480)]

@@ -22,8 +22,6 @@ pub mod api;
 pub mod guard;
 pub mod messages;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 relais_plugin_sdk::plugin! {
     name: "twilio",
     version: env!("CARGO_PKG_VERSION"),
@@ -34,14 +32,6 @@ relais_plugin_sdk::plugin! {
         "message-status" => messages::message_status:
             "Read a message's delivery status, or wait until it is sent or delivered",
     },
-}
-
-/// Now, in Unix seconds (0 if the clock is before 1970).
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

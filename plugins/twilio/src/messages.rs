@@ -1,5 +1,6 @@
 //! Steps `send-sms` and `message-status` (the Messages resource).
 
+use relais_plugin_sdk::clock;
 use relais_plugin_sdk::prelude::*;
 
 use crate::api::{Client, Connection, is_sid};
@@ -230,7 +231,7 @@ pub(crate) fn send_sms(input: SendSmsIn, cx: &Context) -> Result<SendSmsOut, Ste
     kv::set_json(
         &key,
         &Record::Pending {
-            started_at: crate::now(),
+            started_at: clock::unix_now(),
         },
     )?;
     match client.post::<Message>(&path, &form) {

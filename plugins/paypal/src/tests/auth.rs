@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use relais_plugin_sdk::StepError;
 use relais_plugin_sdk::http::Method;
 use relais_plugin_sdk::testing::{FakeHost, FakeResponse};
+use relais_plugin_sdk::{StepError, clock};
 use serde_json::json;
 
 use super::{BASE, TOKEN_URL, api_requests, host, paypal_error, run, token};
@@ -41,14 +41,15 @@ fn the_token_is_fetched_once_and_kept_until_it_expires() {
     assert_eq!(stored["access_token"], "A21-first");
     let expires_at = stored["expires_at"].as_i64().unwrap();
     assert!(
-        (expires_at - crate::now() - 32400).abs() <= 5,
+        (expires_at - clock::unix_now() - 32400).abs() <= 5,
         "{expires_at}"
     );
 }
 
 #[test]
 fn a_token_about_to_expire_is_renewed() {
-    let soon = json!({"access_token": "old", "expires_at": crate::now() + TOKEN_MARGIN_SECS - 5});
+    let soon =
+        json!({"access_token": "old", "expires_at": clock::unix_now() + TOKEN_MARGIN_SECS - 5});
     let host = host()
         .with_kv(KEY, soon.to_string())
         .on(Method::Get, ORDER_URL, order());
@@ -60,7 +61,7 @@ fn a_token_about_to_expire_is_renewed() {
     );
 
     let later =
-        json!({"access_token": "cached", "expires_at": crate::now() + TOKEN_MARGIN_SECS + 60});
+        json!({"access_token": "cached", "expires_at": clock::unix_now() + TOKEN_MARGIN_SECS + 60});
     let host = super::host()
         .with_kv(KEY, later.to_string())
         .on(Method::Get, ORDER_URL, order());
@@ -74,7 +75,7 @@ fn a_token_about_to_expire_is_renewed() {
 
 #[test]
 fn a_refused_token_is_renewed_once() {
-    let cached = json!({"access_token": "revoked", "expires_at": crate::now() + 3600});
+    let cached = json!({"access_token": "revoked", "expires_at": clock::unix_now() + 3600});
     let host = host()
         .with_kv(KEY, cached.to_string())
         .on_once(

@@ -1,5 +1,6 @@
 //! The invoice steps.
 
+use relais_plugin_sdk::clock;
 use relais_plugin_sdk::http::Method;
 use serde_json::json;
 
@@ -64,7 +65,7 @@ fn list_stops_when_stripe_has_no_more() {
 
 #[test]
 fn past_due_keeps_overdue_or_failed_open_invoices() {
-    let now = crate::now();
+    let now = clock::unix_now();
     let mut overdue = invoice("in_overdue", "open");
     overdue["due_date"] = json!(now - 3600);
     let mut not_yet_due = invoice("in_later", "open");

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use relais_plugin_sdk::StepError;
 use relais_plugin_sdk::http::Method;
-use relais_plugin_sdk::testing::{FakeHost, FakeResponse};
+use relais_plugin_sdk::testing::{FakeHost, FakeResponse, basic_auth};
+use relais_plugin_sdk::{StepError, clock};
 use serde_json::{Value, json};
 
 use super::{ACCOUNT, MESSAGES, SID, host, message, run, twilio_error};
@@ -38,7 +38,7 @@ fn sends_the_form_with_basic_auth_and_records_the_sid() {
     assert_eq!(out["message"]["sid"], SID);
     assert_eq!(out["message"]["status"], "queued");
     let sent = &host.requests()[0];
-    let basic = format!("Basic {}", base64(&format!("{ACCOUNT}:tok3n")));
+    let basic = basic_auth(ACCOUNT, "tok3n");
     assert_eq!(sent.header("authorization"), Some(basic.as_str()));
     assert_eq!(
         sent.text(),
@@ -83,7 +83,7 @@ fn a_retry_after_a_success_reads_the_message_back() {
 
 #[test]
 fn a_retry_after_an_unknown_outcome_finds_the_message_before_sending() {
-    let now = crate::now();
+    let now = clock::unix_now();
     let mut earlier = message("sent");
     earlier["body"] = json!("Sent from your Twilio trial account - Your payment failed");
     earlier["date_created"] = json!(rfc2822(now));
@@ -121,7 +121,7 @@ fn a_retry_after_an_unknown_outcome_finds_the_message_before_sending() {
 #[test]
 fn a_retry_that_finds_nothing_sends() {
     let mut old = message("delivered");
-    old["date_created"] = json!(rfc2822(crate::now() - 3600));
+    old["date_created"] = json!(rfc2822(clock::unix_now() - 3600));
     let list = format!("{MESSAGES}.json?To=%2B33612345678&PageSize=20&From=%2B33700000000");
     let host = host()
         .on_once(
@@ -368,25 +368,4 @@ fn rfc2822(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= chunk.len() {
-                char::from(ALPHABET[((n >> shift) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
