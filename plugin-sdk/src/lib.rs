@@ -11,8 +11,8 @@
 //! - [`Context`]: run id, step id, attempt and the idempotency key;
 //! - [`http`] (outbound requests through the host), [`secrets`], [`kv`]
 //!   (storage private to the plugin) and [`log`];
-//! - [`keys`] (idempotency and store keys cut to a length limit, stably)
-//!   and [`clock`];
+//! - [`keys`] (idempotency and store keys cut to a length limit, stably),
+//!   [`clock`] and [`input`] (checks of common input values: domain names);
 //! - [`testing`]: a fake host to test steps natively with `cargo test`.
 //!
 //! The same plugin code builds for `wasm32` (where it talks to the real
@@ -142,6 +142,7 @@ mod plugin;
 
 pub mod clock;
 pub mod http;
+pub mod input;
 pub mod keys;
 pub mod kv;
 pub mod log;

@@ -1,10 +1,11 @@
 //! Steps that read: list accounts, account summary, list packages, test
 //! connection.
 
+use relais_plugin_sdk::input::domain_name;
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
-use crate::account::{self, Account, Search, check_domain, check_user};
+use crate::account::{self, Account, Search, check_user};
 use crate::error::WhmError;
 use crate::units;
 use crate::whm::{Connection, Whm, as_flag};
@@ -54,7 +55,7 @@ pub fn list_accounts(input: ListIn, _cx: &Context) -> Result<ListOut, StepError>
     let domain = input
         .domain
         .as_deref()
-        .map(|d| check_domain("domain", d))
+        .map(|d| domain_name("domain", d))
         .transpose()?;
     if let Some(owner) = input.owner.as_deref().filter(|o| *o != "root") {
         check_user("owner", owner)?;

@@ -6,10 +6,11 @@
 //! false`): a retried or re-run workflow never suspends, creates or
 //! removes twice.
 
+use relais_plugin_sdk::input::domain_name;
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
-use crate::account::{self, check_domain, check_user};
+use crate::account::{self, check_user};
 use crate::error::WhmError;
 use crate::whm::{Connection, Whm};
 
@@ -63,7 +64,7 @@ pub struct CreateOut {
 /// Creates an account, or finds it already there.
 pub fn create_account(input: CreateIn, _cx: &Context) -> Result<CreateOut, StepError> {
     check_user("user", &input.user)?;
-    let domain = check_domain("domain", &input.domain)?;
+    let domain = domain_name("domain", &input.domain)?;
     if let Some(email) = &input.contact_email
         && !email.contains('@')
     {

@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 
+use relais_plugin_sdk::input::domain_name;
 use relais_plugin_sdk::prelude::*;
 use serde_json::Value;
 
-use crate::account::{check_domain, check_user};
+use crate::account::check_user;
 use crate::units;
 use crate::whm::{Connection, Whm, as_flag};
 
@@ -88,7 +89,7 @@ pub fn ssl_status(input: SslIn, _cx: &Context) -> Result<SslOut, StepError> {
             domains
                 .iter()
                 .enumerate()
-                .map(|(i, d)| check_domain(&format!("domains[{i}]"), d))
+                .map(|(i, d)| domain_name(&format!("domains[{i}]"), d))
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;

@@ -2,6 +2,7 @@
 //! (REST `/api/v2/domains`), and change-plan (XML-RPC, which REST lacks).
 
 use relais_plugin_sdk::http::Method;
+use relais_plugin_sdk::input::domain_name;
 use relais_plugin_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -47,29 +48,6 @@ pub struct Subscription {
     pub status: String,
 }
 
-/// Checks and lowercases a domain name (internationalised names in their
-/// `xn--` form).
-pub(crate) fn check_domain(field: &str, domain: &str) -> Result<String, StepError> {
-    let lower = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let labels_ok = lower.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    });
-    if lower.len() <= 253 && lower.contains('.') && labels_ok {
-        Ok(lower)
-    } else {
-        Err(StepError::invalid_input(format!(
-            "{field} {domain:?} is not a domain name (write internationalised names in their \
-             xn-- form)"
-        )))
-    }
-}
-
 /// The domain `id` or `domain` names (the raw REST object), if any.
 fn find_raw(
     plesk: &Plesk,
@@ -79,7 +57,7 @@ fn find_raw(
     match (id, domain) {
         (Some(id), None) => Ok(plesk.find(&format!("/domains/{id}"))?),
         (None, Some(domain)) => {
-            let domain = check_domain("domain", domain)?;
+            let domain = domain_name("domain", domain)?;
             let found = plesk.get(&format!("/domains?name={domain}"))?;
             Ok(found
                 .as_array()
@@ -268,7 +246,7 @@ pub fn create_subscription(
     input: CreateSubscriptionIn,
     _cx: &Context,
 ) -> Result<CreateSubscriptionOut, StepError> {
-    let domain = check_domain("domain", &input.domain)?;
+    let domain = domain_name("domain", &input.domain)?;
     if input.plan.trim().is_empty() {
         return Err(StepError::invalid_input("plan is empty"));
     }
@@ -388,7 +366,7 @@ pub struct ChangePlanOut {
 /// `webspace switch-subscription`): the REST API has no plan operation, and
 /// the CLI bridge could switch but not tell the current plan.
 pub fn change_plan(input: ChangePlanIn, _cx: &Context) -> Result<ChangePlanOut, StepError> {
-    let domain = check_domain("domain", &input.domain)?;
+    let domain = domain_name("domain", &input.domain)?;
     let plan = input.plan.trim();
     if plan.is_empty() {
         return Err(StepError::invalid_input("plan is empty"));
