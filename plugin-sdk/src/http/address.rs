@@ -1,9 +1,36 @@
-//! [`ServerAddress`]: the address of a server a plugin manages (a control
-//! panel, an appliance), as a user writes it in a workflow
-//! (`panel.example.com`, `https://panel.example.com:8443/`), reduced to the
-//! origin requests go to.
+//! Where requests go, as a step's input says it: [`base_url`] (a vendor
+//! API's base URL, `connection.base_url`) and [`ServerAddress`] (the
+//! address of a server a plugin manages, a control panel or an appliance,
+//! as a user writes it: `panel.example.com`,
+//! `https://panel.example.com:8443/`, reduced to the origin requests go
+//! to).
 
 use crate::StepError;
+
+/// A base URL from a step's input (`connection.base_url`), without its
+/// trailing `/`s, so that paths append to it: `format!("{base}/v1/...")`.
+/// It must start with `https://` or `http://` (plain `http` towards a mock
+/// or a tunnel; the host's grants decide where requests may go); otherwise
+/// the step's input is wrong: `invalid-input` naming `field`.
+///
+/// ```
+/// use relais_plugin_sdk::http;
+///
+/// assert_eq!(http::base_url("connection.base_url", "https://api.test/v1/"), Ok("https://api.test/v1"));
+/// let err = http::base_url("connection.base_url", "ftp://api.test").unwrap_err();
+/// assert_eq!(err.kind(), "invalid-input");
+/// assert_eq!(err.message(), "connection.base_url: \"ftp://api.test\" is not an http(s) url");
+/// ```
+pub fn base_url<'a>(field: &str, written: &'a str) -> Result<&'a str, StepError> {
+    let base = written.trim_end_matches('/');
+    if base.starts_with("https://") || base.starts_with("http://") {
+        Ok(base)
+    } else {
+        Err(StepError::invalid_input(format!(
+            "{field}: {base:?} is not an http(s) url"
+        )))
+    }
+}
 
 /// How one plugin reads the address of the servers it manages: which field
 /// holds it, the ports implied, the API path a user may paste along, and
@@ -182,6 +209,32 @@ mod tests {
         credential: "API token",
         secret_field: "connection.token_secret",
     };
+
+    #[test]
+    fn base_urls_lose_trailing_slashes_and_must_be_http() {
+        for (written, base) in [
+            ("https://api.test", "https://api.test"),
+            ("https://api.test/v1//", "https://api.test/v1"),
+            ("http://127.0.0.1:9/", "http://127.0.0.1:9"),
+        ] {
+            assert_eq!(base_url("connection.base_url", written), Ok(base));
+        }
+        for (written, shown) in [
+            ("ftp://api.test/", "ftp://api.test"),
+            ("api.test", "api.test"),
+            ("HTTPS://api.test", "HTTPS://api.test"),
+            ("https:/api.test", "https:/api.test"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                base_url("field", written),
+                Err(StepError::invalid_input(format!(
+                    "field: {shown:?} is not an http(s) url"
+                ))),
+                "{written:?}"
+            );
+        }
+    }
 
     #[test]
     fn accepts_what_users_write() {

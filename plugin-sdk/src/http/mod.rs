@@ -39,11 +39,11 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub use address::{AddressError, ServerAddress};
+pub use address::{AddressError, ServerAddress, base_url};
 pub use error::{EXCERPT_CHARS, Error, excerpt, is_retryable_status, parse_retry_after};
 pub use response::{Headers, Response};
 
-use crate::{StepError, host};
+use crate::host;
 
 /// An HTTP method.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -144,31 +144,6 @@ fn is_token(text: &str) -> bool {
                         | b'~'
                 )
         })
-}
-
-/// A base URL from a step's input (`connection.base_url`), without its
-/// trailing `/`s, so that paths append to it: `format!("{base}/v1/...")`.
-/// It must start with `https://` or `http://` (plain `http` towards a mock
-/// or a tunnel; the host's grants decide where requests may go); otherwise
-/// the step's input is wrong: `invalid-input` naming `field`.
-///
-/// ```
-/// use relais_plugin_sdk::http;
-///
-/// assert_eq!(http::base_url("connection.base_url", "https://api.test/v1/"), Ok("https://api.test/v1"));
-/// let err = http::base_url("connection.base_url", "ftp://api.test").unwrap_err();
-/// assert_eq!(err.kind(), "invalid-input");
-/// assert_eq!(err.message(), "connection.base_url: \"ftp://api.test\" is not an http(s) url");
-/// ```
-pub fn base_url<'a>(field: &str, written: &'a str) -> Result<&'a str, StepError> {
-    let base = written.trim_end_matches('/');
-    if base.starts_with("https://") || base.starts_with("http://") {
-        Ok(base)
-    } else {
-        Err(StepError::invalid_input(format!(
-            "{field}: {base:?} is not an http(s) url"
-        )))
-    }
 }
 
 /// A `GET` request to `url`.
@@ -413,32 +388,6 @@ impl RequestBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_urls_lose_trailing_slashes_and_must_be_http() {
-        for (written, base) in [
-            ("https://api.test", "https://api.test"),
-            ("https://api.test/v1//", "https://api.test/v1"),
-            ("http://127.0.0.1:9/", "http://127.0.0.1:9"),
-        ] {
-            assert_eq!(base_url("connection.base_url", written), Ok(base));
-        }
-        for (written, shown) in [
-            ("ftp://api.test/", "ftp://api.test"),
-            ("api.test", "api.test"),
-            ("HTTPS://api.test", "HTTPS://api.test"),
-            ("https:/api.test", "https:/api.test"),
-            ("", ""),
-        ] {
-            assert_eq!(
-                base_url("field", written),
-                Err(StepError::invalid_input(format!(
-                    "field: {shown:?} is not an http(s) url"
-                ))),
-                "{written:?}"
-            );
-        }
-    }
 
     #[test]
     fn methods_parse_in_any_case() {
