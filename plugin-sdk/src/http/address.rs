@@ -202,12 +202,12 @@ mod tests {
     use super::*;
 
     const PANEL: ServerAddress<'static> = ServerAddress {
-        field: "connection.url",
-        tls_port: 2087,
-        plain_port: 2086,
-        api_path: "/json-api",
-        credential: "API token",
-        secret_field: "connection.token_secret",
+        field: "connection.address",
+        tls_port: 9443,
+        plain_port: 9080,
+        api_path: "/api",
+        credential: "password",
+        secret_field: "connection.password_secret",
     };
 
     #[test]
@@ -239,31 +239,31 @@ mod tests {
     #[test]
     fn accepts_what_users_write() {
         for (written, expected) in [
-            ("whm.example.com", "https://whm.example.com:2087"),
-            ("WHM.Example.com:2087", "https://whm.example.com:2087"),
+            ("box.example.com", "https://box.example.com:9443"),
+            ("BOX.Example.com:9443", "https://box.example.com:9443"),
             (
-                "https://whm.example.com:2087/",
-                "https://whm.example.com:2087",
+                "https://box.example.com:9443/",
+                "https://box.example.com:9443",
             ),
             (
-                "https://whm.example.com/json-api",
-                "https://whm.example.com:2087",
+                "https://box.example.com/api",
+                "https://box.example.com:9443",
             ),
             (
-                "HTTPS://whm.example.com/json-api//",
-                "https://whm.example.com:2087",
+                "HTTPS://box.example.com/api//",
+                "https://box.example.com:9443",
             ),
             (
-                "https://whm.example.com:8443",
-                "https://whm.example.com:8443",
+                "https://box.example.com:8443",
+                "https://box.example.com:8443",
             ),
-            ("whm.example.com:1", "https://whm.example.com:1"),
-            ("whm.example.com:65535", "https://whm.example.com:65535"),
-            (" https://[2001:db8::1]:2087 ", "https://[2001:db8::1]:2087"),
-            ("https://[2001:DB8::1]", "https://[2001:db8::1]:2087"),
+            ("box.example.com:1", "https://box.example.com:1"),
+            ("box.example.com:65535", "https://box.example.com:65535"),
+            (" https://[2001:db8::1]:9443 ", "https://[2001:db8::1]:9443"),
+            ("https://[2001:DB8::1]", "https://[2001:db8::1]:9443"),
             ("http://127.0.0.1:4010", "http://127.0.0.1:4010"),
-            ("http://localhost", "http://localhost:2086"),
-            ("http://[::1]", "http://[::1]:2086"),
+            ("http://localhost", "http://localhost:9080"),
+            ("http://[::1]", "http://[::1]:9080"),
         ] {
             assert_eq!(PANEL.origin(written), Ok(expected.to_owned()), "{written}");
         }
@@ -274,47 +274,47 @@ mod tests {
         for (written, reason) in [
             ("", "is empty"),
             ("   ", "is empty"),
-            ("ftp://whm.example.com", "must be an https:// address"),
+            ("ftp://box.example.com", "must be an https:// address"),
             (
-                "http://whm.example.com:2086",
-                "uses plain http: the API token would cross the network in clear; use \
-                 https://HOST:2087",
+                "http://box.example.com:9080",
+                "uses plain http: the password would cross the network in clear; use \
+                 https://HOST:9443",
             ),
             (
-                "https://whm.example.com:2087/cpsess123/json-api",
-                "must be the server's address only (https://HOST:2087), without a path",
+                "https://box.example.com:9443/cpsess123/api",
+                "must be the server's address only (https://HOST:9443), without a path",
             ),
             (
-                "https://whm.example.com/json-apis",
-                "must be the server's address only (https://HOST:2087), without a path",
+                "https://box.example.com/apis",
+                "must be the server's address only (https://HOST:9443), without a path",
             ),
             (
-                "https://whm.example.com:2087/?x=1",
+                "https://box.example.com:9443/?x=1",
                 "must not carry a query or a fragment",
             ),
             (
-                "https://whm.example.com#top",
+                "https://box.example.com#top",
                 "must not carry a query or a fragment",
             ),
             (
-                "https://root:pw@whm.example.com",
-                "must not carry credentials: name a secret in connection.token_secret",
+                "https://root:pw@box.example.com",
+                "must not carry credentials: name a secret in connection.password_secret",
             ),
-            ("https://whm.example.com:65536", "has no valid host"),
-            ("https://whm.example.com:0", "has no valid host"),
-            ("https://whm.example.com:", "has no valid host"),
-            ("https://whm example.com", "has no valid host"),
-            ("https://whm_1.example.com", "has no valid host"),
-            ("https://[zz]:2087", "has no valid host"),
-            ("https://[]:2087", "has no valid host"),
+            ("https://box.example.com:65536", "has no valid host"),
+            ("https://box.example.com:0", "has no valid host"),
+            ("https://box.example.com:", "has no valid host"),
+            ("https://box example.com", "has no valid host"),
+            ("https://box_1.example.com", "has no valid host"),
+            ("https://[zz]:9443", "has no valid host"),
+            ("https://[]:9443", "has no valid host"),
             ("https://[::1", "has no valid host"),
-            ("https://:2087", "has no valid host"),
+            ("https://:9443", "has no valid host"),
         ] {
             let err = PANEL.origin(written).unwrap_err();
             assert_eq!(
                 err,
                 AddressError {
-                    field: "connection.url".into(),
+                    field: "connection.address".into(),
                     written: written.into(),
                     reason: reason.into(),
                 },
@@ -324,7 +324,7 @@ mod tests {
             assert_eq!(step.kind(), "invalid-input");
             assert_eq!(
                 step.message(),
-                format!("connection.url {written:?}: {reason}")
+                format!("connection.address {written:?}: {reason}")
             );
         }
     }
@@ -337,8 +337,8 @@ mod tests {
         };
         assert_eq!(
             bare.origin("https://box.example.com/"),
-            Ok("https://box.example.com:2087".to_owned())
+            Ok("https://box.example.com:9443".to_owned())
         );
-        assert!(bare.origin("https://box.example.com/json-api").is_err());
+        assert!(bare.origin("https://box.example.com/api").is_err());
     }
 }
