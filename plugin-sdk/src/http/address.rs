@@ -193,8 +193,14 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     Some((host.to_ascii_lowercase(), port))
 }
 
+/// `localhost`, `[::1]` or an IPv4 literal in 127.0.0.0/8 (a name such as
+/// `127.example.net` is not: it resolves anywhere).
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -277,6 +283,11 @@ mod tests {
             ("ftp://box.example.com", "must be an https:// address"),
             (
                 "http://box.example.com:9080",
+                "uses plain http: the password would cross the network in clear; use \
+                 https://HOST:9443",
+            ),
+            (
+                "http://127.evil.example:9080",
                 "uses plain http: the password would cross the network in clear; use \
                  https://HOST:9443",
             ),
