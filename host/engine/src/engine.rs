@@ -96,6 +96,8 @@ pub(crate) struct Inner {
     active: Mutex<HashMap<RunId, AbortHandle>>,
     /// Per-workflow limits (`concurrency:`).
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// The loaded workflows, shared by their runs: id → (revision, workflow).
+    current: HashMap<String, (String, Arc<Workflow>)>,
     /// Older revisions of workflows, parsed on demand for runs that started
     /// before the files changed.
     revisions: Mutex<HashMap<(String, String), Arc<Workflow>>>,
@@ -117,10 +119,10 @@ impl Inner {
     /// The workflow a run executes: the loaded one when the revision
     /// matches, else the stored revision parsed again.
     pub(crate) async fn workflow_for(&self, run: &Run) -> Result<Arc<Workflow>, EngineError> {
-        if let Some(loaded) = self.workflows.get(&run.workflow_id)
-            && loaded.revision == run.revision
+        if let Some((revision, wf)) = self.current.get(&run.workflow_id)
+            && *revision == run.revision
         {
-            return Ok(Arc::new(loaded.workflow.clone()));
+            return Ok(wf.clone());
         }
         let key = (run.workflow_id.clone(), run.revision.clone());
         if let Some(w) = self
@@ -168,6 +170,13 @@ impl Engine {
     ) -> Engine {
         let catalog = plugins.catalog().unwrap_or_default();
         let in_flight = config.runs_in_flight();
+        let current = workflows
+            .iter()
+            .map(|l| {
+                let id = l.workflow.id.as_str().to_owned();
+                (id, (l.revision.clone(), Arc::new(l.workflow.clone())))
+            })
+            .collect();
         Engine {
             inner: Arc::new(Inner {
                 kv: Arc::new(StoreKv(store.clone())),
@@ -185,6 +194,7 @@ impl Engine {
                 stop: Notify::new(),
                 active: Mutex::new(HashMap::new()),
                 limits: Mutex::new(HashMap::new()),
+                current,
                 revisions: Mutex::new(HashMap::new()),
             }),
         }

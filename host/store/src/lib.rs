@@ -4,7 +4,9 @@
 //!
 //! One concrete type, [`Store`], is the interface; its records are plain
 //! serde data. The embedded implementation keeps everything in one
-//! [`redb`] file. Every write is one atomic, durable operation: it goes to a
+//! [`redb`] file, with a bounded page cache ([`StoreOptions::cache_size`],
+//! 64 MiB by default) so the store's memory stays flat as history grows.
+//! Every write is one atomic, durable operation: it goes to a
 //! writer thread that commits every operation waiting in one transaction
 //! (group commit, one fsync) and answers each caller only after the commit.
 //! A refused operation (for example a step start on a cancelled run) fails
@@ -68,6 +70,9 @@ pub use step::{
     Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLevel, LogLine, NextState,
     StepError,
 };
-pub use store::{DEFAULT_MAX_BATCH, DEFAULT_QUEUE_DEPTH, Opened, RevisionPut, Store, StoreOptions};
+pub use store::{
+    DEFAULT_CACHE_SIZE, DEFAULT_MAX_BATCH, DEFAULT_QUEUE_DEPTH, Opened, RevisionPut, Store,
+    StoreOptions,
+};
 pub use time::Timestamp;
 pub use writer::WriterStats;

@@ -28,6 +28,8 @@ use crate::{
 pub const DEFAULT_MAX_BATCH: usize = 1024;
 /// Default number of operations that may wait for the writer.
 pub const DEFAULT_QUEUE_DEPTH: usize = 16 * 1024;
+/// Default bound on the database's page cache, in bytes (64 MiB).
+pub const DEFAULT_CACHE_SIZE: usize = 64 * 1024 * 1024;
 
 /// How to open a store.
 #[derive(Clone, Debug)]
@@ -41,16 +43,21 @@ pub struct StoreOptions {
     /// At most this many operations wait for the writer; callers beyond
     /// that wait for room (back-pressure).
     pub queue_depth: usize,
+    /// Most bytes of database pages kept in memory (read cache and pages
+    /// written but not yet flushed). redb's own default is 1 GiB, which a
+    /// growing history fills: the store's memory would grow with it.
+    pub cache_size: usize,
 }
 
 impl StoreOptions {
-    /// Options with the default batch bound and queue depth.
+    /// Options with the default batch bound, queue depth and cache size.
     pub fn new(path: impl Into<PathBuf>, master_key: MasterKeySource) -> Self {
         Self {
             path: path.into(),
             master_key,
             max_batch: DEFAULT_MAX_BATCH,
             queue_depth: DEFAULT_QUEUE_DEPTH,
+            cache_size: DEFAULT_CACHE_SIZE,
         }
     }
 }
@@ -117,7 +124,10 @@ impl Store {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(redb::Error::Io(e)))?;
         }
-        let db = Database::create(&path).map_err(|e| open_err(e.into()))?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_size)
+            .create(&path)
+            .map_err(|e| open_err(e.into()))?;
         let tx = db.begin_write().map_err(|e| open_err(e.into()))?;
         drop(Tables::open(&tx)?);
         tx.commit().during("creating the tables")?;

@@ -29,3 +29,31 @@ async fn store_and_its_futures_are_send() {
     let shown = format!("{s:?}");
     assert!(shown.contains("relais.redb"), "{shown}");
 }
+
+#[tokio::test]
+async fn the_page_cache_is_bounded_by_the_options_and_can_be_tiny() {
+    assert_eq!(
+        options(std::path::Path::new("d")).cache_size,
+        relais_store::DEFAULT_CACHE_SIZE
+    );
+    assert_eq!(relais_store::DEFAULT_CACHE_SIZE, 64 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let mut tiny = options(dir.path());
+    tiny.cache_size = 0;
+    let store = Store::open(tiny.clone()).unwrap().store;
+    let rev = store
+        .put_revision("wf", SOURCE, "workflows/wf.yaml", at(0))
+        .await
+        .unwrap()
+        .hash;
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        ids.push(create(&store, new_run("wf", &rev, at(i))).await);
+    }
+    drop(store);
+    let store = Store::open(tiny).unwrap().store;
+    assert_eq!(store.count_runs(None).await.unwrap().queued, 200);
+    for id in ids {
+        assert!(store.run(id).await.unwrap().is_some());
+    }
+}
