@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds Relais and the bundled plugins, installing what is missing, then
-# shows a plugin running in the sandbox: the bundled `http` plugin calls a
-# local web server that this script starts on 127.0.0.1 (and stops).
-# Safe to run twice.
+# Builds Relais and the bundled plugins, installing what is missing, checks
+# the example workflows, runs the hello workflow against a local echo service
+# this script starts on 127.0.0.1:9911 (and stops), then serves the examples
+# on the embedded default (data under ./data) until Ctrl-C. Safe to run twice.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,22 +19,50 @@ relais="$root/target/release/relais"
 say "the bundled plugins"
 "$relais" plugin list
 
-www=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$www"' EXIT
-printf '{"status": "up", "service": "demo"}\n' >"$www/health.json"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$www" >/dev/null 2>&1 &
-server=$!
+say "the example workflows (examples/workflows)"
+"$relais" validate
+
+# The hello example posts to a local service on 127.0.0.1:9911 (granted to
+# the http plugin by the embedded default): a small echo service.
+cleanup() {
+    kill "${echo_pid:-0}" 2>/dev/null || true
+}
+trap cleanup EXIT
+python3 - <<'PY' >/dev/null 2>&1 &
+import http.server, json
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        out = json.dumps({"received": json.loads(body or b"null")}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", 9911), Echo).serve_forever()
+PY
+echo_pid=$!
 for _ in $(seq 50); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', 9911), 1)" 2>/dev/null && break
     sleep 0.1
 done
 
-say "http/request → http://127.0.0.1:$port/health.json, granted to the plugin"
-"$relais" plugin invoke http request \
-    --input "{\"url\": \"http://127.0.0.1:$port/health.json\"}" \
-    --grant-host "http://127.0.0.1:$port"
+say "a manual run of the hello workflow, followed step by step"
+"$relais" run hello --input '{"name": "Ana"}' --wait
 
-say "the same request without the grant: refused by the sandbox"
-"$relais" plugin invoke http request \
-    --input "{\"url\": \"http://127.0.0.1:$port/health.json\"}" || true
+say "the last runs (data in ./data)"
+"$relais" runs list -n 5
+
+cat <<'TXT'
+
+relais serve: webhooks, the API and the scheduler on http://127.0.0.1:8080
+(Ctrl-C stops it; runs not finished stay queued for the next start).
+In another terminal:
+  target/release/relais run hello -i '{"name":"Bo"}' --wait
+  target/release/relais runs list
+  target/release/relais token create demo      # then: curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:8080/api/v1/runs
+  target/release/relais cron next uptime -n 3
+TXT
+"$relais" serve
