@@ -9,10 +9,12 @@
 //! and every operation is applied again in a transaction of its own, so only
 //! the culprit fails.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use redb::{Database, Durability};
 use tokio::sync::{mpsc, oneshot};
@@ -33,7 +35,17 @@ pub(crate) trait Op: Send + 'static {
 
     /// Performs the writes. Any error here rolls the whole batch back.
     fn write(&self, plan: Self::Plan, t: &mut Tables<'_>) -> Result<Self::Output>;
+
+    /// Whether someone outside waits on this commit (see the module doc).
+    fn urgent(&self) -> bool {
+        false
+    }
 }
+
+/// Most background operations in a batch while urgent ones keep coming.
+pub(crate) const BACKGROUND_PER_BATCH: usize = 64;
+/// How long after the last urgent operation batches stay short.
+const URGENT_WINDOW: Duration = Duration::from_millis(500);
 
 /// An operation with its caller's reply channel, type-erased.
 trait Job: Send {
@@ -43,6 +55,8 @@ trait Job: Send {
     fn reply(self: Box<Self>);
     /// Sends an error.
     fn fail(self: Box<Self>, error: StoreError);
+    /// See [`Op::urgent`].
+    fn urgent(&self) -> bool;
 }
 
 struct Pending<O: Op> {
@@ -76,6 +90,10 @@ impl<O: Op> Job for Pending<O> {
 
     fn fail(self: Box<Self>, error: StoreError) {
         let _ = self.reply.send(Err(error));
+    }
+
+    fn urgent(&self) -> bool {
+        self.op.urgent()
     }
 }
 
@@ -186,21 +204,67 @@ fn writer_loop(
     max_batch: usize,
     counters: &Counters,
 ) {
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
-    while let Some(first) = receiver.blocking_recv() {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match receiver.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut queues = Queues::default();
+    loop {
+        if queues.is_empty() {
+            match receiver.blocking_recv() {
+                Some(job) => queues.push(job),
+                None => return,
             }
         }
-        let jobs = std::mem::take(&mut batch);
+        // Everything waiting: callers await their reply, so what can be
+        // waiting is bounded by how many callers there are.
+        while let Ok(job) = receiver.try_recv() {
+            queues.push(job);
+        }
+        let jobs = queues.batch(max_batch);
         // A panic in an operation drops its batch (each caller sees
         // `WriterStopped`) but keeps the writer serving later batches.
         if catch_unwind(AssertUnwindSafe(|| run_batch(db, jobs, counters))).is_err() {
             tracing::error!("a store operation panicked; its batch was rolled back");
         }
+    }
+}
+
+/// Operations received and not yet applied, urgent ones apart.
+#[derive(Default)]
+struct Queues {
+    urgent: VecDeque<Box<dyn Job>>,
+    background: VecDeque<Box<dyn Job>>,
+    last_urgent: Option<Instant>,
+}
+
+impl Queues {
+    fn is_empty(&self) -> bool {
+        self.urgent.is_empty() && self.background.is_empty()
+    }
+
+    fn push(&mut self, job: Box<dyn Job>) {
+        if job.urgent() {
+            self.last_urgent = Some(Instant::now());
+            self.urgent.push_back(job);
+        } else {
+            self.background.push_back(job);
+        }
+    }
+
+    /// The next batch: urgent operations first, then background ones, at
+    /// most [`BACKGROUND_PER_BATCH`] of those while urgent work is recent.
+    fn batch(&mut self, max_batch: usize) -> Vec<Box<dyn Job>> {
+        let n = self.urgent.len().min(max_batch);
+        let mut jobs: Vec<Box<dyn Job>> = self.urgent.drain(..n).collect();
+        let recent = self
+            .last_urgent
+            .is_some_and(|t| t.elapsed() < URGENT_WINDOW);
+        let room = max_batch - jobs.len();
+        let room = if recent {
+            room.clamp(1, BACKGROUND_PER_BATCH)
+        } else {
+            room
+        };
+        let n = self.background.len().min(room);
+        jobs.extend(self.background.drain(..n));
+        jobs
     }
 }
 
@@ -267,6 +331,7 @@ mod tests {
         key: &'static str,
         refuse: bool,
         break_batch: bool,
+        urgent: bool,
     }
 
     impl Op for Put {
@@ -289,6 +354,9 @@ mod tests {
             }
             Ok(())
         }
+        fn urgent(&self) -> bool {
+            self.urgent
+        }
     }
 
     fn db() -> (tempfile::TempDir, Database) {
@@ -308,7 +376,32 @@ mod tests {
             key,
             refuse,
             break_batch,
+            urgent: false,
         }
+    }
+
+    #[test]
+    fn urgent_work_goes_first_and_keeps_batches_short() {
+        let mut q = Queues::default();
+        for _ in 0..200 {
+            q.push(Writer::job(put("bg", false, false)).0);
+        }
+        // No urgent work lately: full batches of background work.
+        assert_eq!(q.batch(150).len(), 150);
+        let urgent = Put {
+            urgent: true,
+            ..put("u", false, false)
+        };
+        q.push(Writer::job(urgent).0);
+        for _ in 0..100 {
+            q.push(Writer::job(put("bg", false, false)).0);
+        }
+        let batch = q.batch(150);
+        assert!(batch[0].urgent(), "the urgent operation comes first");
+        assert_eq!(batch.len(), 1 + BACKGROUND_PER_BATCH);
+        assert!(batch[1..].iter().all(|j| !j.urgent()));
+        // Background work still moves while urgent work is recent.
+        assert!(!q.batch(150).is_empty() || q.is_empty());
     }
 
     #[test]

@@ -73,6 +73,11 @@ impl Op for CreateRun {
     type Plan = CreatePlan;
     type Output = CreateOutcome;
 
+    /// A webhook's acknowledgement waits on this commit.
+    fn urgent(&self) -> bool {
+        true
+    }
+
     fn check(&self, t: &Tables<'_>) -> Result<CreatePlan> {
         let new = &self.new;
         validate_new_run(new)?;
