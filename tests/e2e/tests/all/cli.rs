@@ -8,21 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{free_port, http, relais, serve, wait_listening};
+use crate::support::{HELLO, free_port, http, relais, serve, wait_listening};
 
 const WORKFLOWS: &[(&str, &str)] = &[
-    (
-        "hello.yaml",
-        r#"id: hello
-input:
-  type: object
-  required: [name]
-  properties: { name: { type: string } }
-steps:
-  - id: greet
-    set: { greeting: "Hello {{ trigger.input.name }}" }
-"#,
-    ),
+    ("hello.yaml", HELLO),
     (
         "broken.yaml",
         r#"id: broken

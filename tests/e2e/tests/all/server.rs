@@ -9,7 +9,7 @@ use chrono::{TimeDelta, Utc};
 use relais_triggers::verify::Scheme;
 use serde_json::Value;
 
-use crate::support::{free_port, http, relais, serve, wait_listening};
+use crate::support::{HELLO, free_port, http, relais, serve, wait_listening};
 
 const STRIPE_SECRET: &str = "whsec_e2e";
 const BODY_LIMIT: usize = 2048;
@@ -56,18 +56,7 @@ steps:
     set: { echoed: "{{ trigger.body.msg }}" }
 "#,
     ),
-    (
-        "hello.yaml",
-        r#"id: hello
-input:
-  type: object
-  required: [name]
-  properties: { name: { type: string } }
-steps:
-  - id: greet
-    set: { greeting: "Hello {{ trigger.input.name }}" }
-"#,
-    ),
+    ("hello.yaml", HELLO),
 ];
 
 fn start() -> Server {

@@ -9,6 +9,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// A manual workflow with an input schema and one `set` step.
+pub const HELLO: &str = r#"id: hello
+input:
+  type: object
+  required: [name]
+  properties: { name: { type: string } }
+steps:
+  - id: greet
+    set: { greeting: "Hello {{ trigger.input.name }}" }
+"#;
+
 /// The `relais` binary under test (`RELAIS_BIN`, else the debug build).
 pub fn relais_bin() -> PathBuf {
     let bin = std::env::var_os("RELAIS_BIN")
