@@ -89,8 +89,8 @@ impl Control {
         matches!(self, Control::Remote(_))
     }
 
-    /// Sends one request; `body` is sent as JSON when it is a value, as
-    /// raw bytes when it is bytes.
+    /// Sends one request with `body` (labelled JSON; secret values are sent
+    /// as their raw bytes, which the router reads as such).
     pub async fn request(&self, method: Method, path: &str, body: Vec<u8>) -> Result<Reply> {
         let request = Request::builder()
             .method(method)

@@ -40,10 +40,6 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
     let text = read_arg(&args.input).context("reading --input")?;
     let input: Value = serde_json::from_str(&text).context("--input is not valid JSON")?;
     let control = Control::connect(config, Load::Workflows).await?;
-    let engine = match (&control, args.wait) {
-        (Control::Local(node), true) => Some((node.engine.clone(), node.engine.start())),
-        _ => None,
-    };
     let answer: Value = control
         .post(
             &format!("/api/v1/workflows/{}/runs", encode(&args.workflow)),
@@ -57,6 +53,13 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
         eprintln!("run {id} queued{}", later(&control));
         return Ok(ExitCode::SUCCESS);
     }
+    // No server: this process runs the queue (the new run included) until
+    // the run ends. Started only once the run is accepted, so a refused run
+    // starts no other work.
+    let engine = match &control {
+        Control::Local(node) => Some((node.engine.clone(), node.engine.start())),
+        Control::Remote(_) => None,
+    };
     eprintln!("run {id} started");
     let detail = follow(&control, &id).await;
     if let Some((engine, task)) = engine {

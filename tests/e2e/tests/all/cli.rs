@@ -203,4 +203,14 @@ fn run_runs_secret_and_token_with_the_server_stopped_and_running() {
     assert!(n.ok(&["token", "list"]).starts_with("live\t"));
     n.ok(&["token", "revoke", "live"]);
     assert_eq!(http(n.port, "GET", "/api/v1/runs", &auth, b"").0, 401);
+
+    // A server killed outright leaves its socket file behind: the CLI sees
+    // nobody answers and works on the store itself.
+    let mut server = n.server.take().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(n.config.parent().unwrap().join("data/relais.sock").exists());
+    let listed = n.ok(&["runs", "list", "--workflow", "hello", "--json"]);
+    let page: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(page["runs"].as_array().unwrap().len(), 2, "{page}");
 }
