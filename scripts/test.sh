@@ -11,6 +11,9 @@ cd "$root"
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
 
+# A one-off build gains nothing from incremental state, which costs gigabytes.
+if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL=0; fi
+
 ensure_rust
 ensure_rust_components
 ensure_node
