@@ -15,20 +15,21 @@
 //! failure.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use relais_runtime::Context;
 use relais_store::{
     Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, NextState, RunId, RunStatus,
     StepError, TimerPurpose, Timestamp,
 };
-use relais_workflow::model::{ForEachPolicy, PluginCall};
+use relais_workflow::model::{ForEachPolicy, PluginCall, Workflow};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::EngineError;
 use crate::engine::Inner;
 use crate::invoke::{self, step_error};
 use crate::run::{Flow, Runner};
+use crate::{EngineError, metrics};
 
 /// Where one item stands.
 #[derive(Clone, Debug)]
@@ -65,6 +66,7 @@ enum ItemEnd {
 /// What an item task needs to make one attempt.
 struct ItemCall {
     inner: Arc<Inner>,
+    workflow: Arc<Workflow>,
     run: RunId,
     pos: u32,
     call: Arc<PluginCall>,
@@ -100,11 +102,9 @@ impl Runner<'_> {
             Ok(items) => items,
             Err(error) => {
                 let attempt = self.tries(pos, None) + 1;
-                let Some(seq) = self.start(step, pos, attempt, None, Value::Null).await? else {
-                    return Ok(Flow::Done);
-                };
+                let slot = self.instant(step, pos, attempt, None, Value::Null);
                 return self
-                    .settle(pos, seq, attempt, Err(error), Vec::new(), None)
+                    .settle(pos, slot, attempt, Err(error), Vec::new(), None)
                     .await;
             }
         };
@@ -155,6 +155,7 @@ impl Runner<'_> {
                 let context = self.context(step, attempt, Some(index));
                 let item = ItemCall {
                     inner: self.inner.clone(),
+                    workflow: self.wf.clone(),
                     run: self.run.id,
                     pos: pos as u32,
                     call: call.clone(),
@@ -329,13 +330,8 @@ impl Runner<'_> {
             )),
         };
         let attempt = self.tries(pos, None) + 1;
-        let Some(seq) = self
-            .start(step, pos, attempt, None, json!({ "items": n }))
-            .await?
-        else {
-            return Ok(Flow::Done);
-        };
-        self.settle(pos, seq, attempt, result, Vec::new(), None)
+        let slot = self.instant(step, pos, attempt, None, json!({ "items": n }));
+        self.settle(pos, slot, attempt, result, Vec::new(), None)
             .await
     }
 }
@@ -356,6 +352,7 @@ impl ItemCall {
     async fn attempt(self) -> ItemEnd {
         let ItemCall {
             inner,
+            workflow,
             run,
             pos,
             call,
@@ -377,6 +374,7 @@ impl ItemCall {
             Err(e) if e.is_cancelled() => return ItemEnd::Cancelled,
             Err(e) => return internal(e),
         };
+        let since = Instant::now();
         let called = match &input {
             Ok(input) => invoke::call_plugin(&inner, &call, context, input).await,
             Err(e) => invoke::Called {
@@ -384,6 +382,13 @@ impl ItemCall {
                 logs: Vec::new(),
             },
         };
+        let step = &workflow.steps[pos as usize];
+        metrics::step_ended(
+            workflow.id.as_str(),
+            step.id.as_str(),
+            since.elapsed(),
+            &called.result,
+        );
         let ended_at = Timestamp::now();
         let end = AttemptEnd {
             outcome: match &called.result {

@@ -8,7 +8,9 @@
 //!
 //! For each step it records an attempt (rendered input, idempotency key,
 //! start) before the call, and its end (output or typed error, logs) together
-//! with the run's next state in one durable operation:
+//! with the run's next state in one durable operation. A step that acts on
+//! nothing outside the run (`set`, `wait`, an expression that fails) has its
+//! start and end recorded together, in that same one operation:
 //! - `retryable` errors and timeouts are retried with the step's backoff
 //!   and jitter (or the plugin's retry-after) through a durable timer, the
 //!   items of a `for_each` too;
@@ -57,6 +59,7 @@ mod error;
 mod foreach;
 mod invoke;
 mod kv;
+pub mod metrics;
 mod plugins;
 mod run;
 mod settle;

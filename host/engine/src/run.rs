@@ -21,6 +21,7 @@ use crate::EngineError;
 use crate::deadline::{Deadline, time_out};
 use crate::engine::Inner;
 use crate::invoke::{self, step_error};
+use crate::settle::Slot;
 
 /// Runs `run` until it finishes, waits, is cancelled or the engine stops.
 pub(crate) async fn execute(inner: &Arc<Inner>, run: Run) {
@@ -285,14 +286,9 @@ impl Runner<'_> {
                         ErrorKind::Fatal,
                         format!("fallback step {} was skipped by its if", step.id.as_str()),
                     );
-                    let seq = self.start(step, pos, 1, None, Value::Null).await?;
-                    match seq {
-                        Some(seq) => {
-                            self.settle(pos, seq, 1, Err(error), Vec::new(), None)
-                                .await?
-                        }
-                        None => Flow::Done,
-                    }
+                    let slot = self.instant(step, pos, 1, None, Value::Null);
+                    self.settle(pos, slot, 1, Err(error), Vec::new(), None)
+                        .await?
                 }
                 Some(Ok(false)) => {
                     self.ctx.record(step.id.as_str(), &StepState::skipped());
@@ -307,13 +303,9 @@ impl Runner<'_> {
                 Some(Err(e)) => {
                     let error = step_error(ErrorKind::InvalidInput, format!("if: {e}"));
                     let attempt = self.tries(pos, None) + 1;
-                    match self.start(step, pos, attempt, None, Value::Null).await? {
-                        Some(seq) => {
-                            self.settle(pos, seq, attempt, Err(error), Vec::new(), None)
-                                .await?
-                        }
-                        None => Flow::Done,
-                    }
+                    let slot = self.instant(step, pos, attempt, None, Value::Null);
+                    self.settle(pos, slot, attempt, Err(error), Vec::new(), None)
+                        .await?
                 }
                 None | Some(Ok(true)) => self.action(pos, &ctx).await?,
             };
@@ -358,8 +350,15 @@ impl Runner<'_> {
                     }
                     _ => None,
                 };
-                self.settle(pos, seq, attempt, called.result, called.logs, retry)
-                    .await
+                self.settle(
+                    pos,
+                    Slot::open(pos, seq),
+                    attempt,
+                    called.result,
+                    called.logs,
+                    retry,
+                )
+                .await
             }
             Action::Set(values) => {
                 let mut out = serde_json::Map::new();
@@ -379,11 +378,9 @@ impl Runner<'_> {
                     }
                 }
                 let attempt = self.tries(pos, None) + 1;
-                let Some(seq) = self.start(step, pos, attempt, None, Value::Null).await? else {
-                    return Ok(Flow::Done);
-                };
+                let slot = self.instant(step, pos, attempt, None, Value::Null);
                 let result = result.map(|()| Value::Object(out));
-                self.settle(pos, seq, attempt, result, Vec::new(), None)
+                self.settle(pos, slot, attempt, result, Vec::new(), None)
                     .await
             }
             Action::Wait(wait) => self.wait(pos, wait, ctx).await,
@@ -403,30 +400,61 @@ impl Runner<'_> {
                 .map_err(|e| step_error(ErrorKind::InvalidInput, format!("wait until: {e}"))),
         };
         let attempt = self.tries(pos, None) + 1;
-        let Some(seq) = self.start(step, pos, attempt, None, Value::Null).await? else {
-            return Ok(Flow::Done);
-        };
+        let slot = self.instant(step, pos, attempt, None, Value::Null);
         let due = match due {
             Ok(due) => due,
             Err(error) => {
                 return self
-                    .settle(pos, seq, attempt, Err(error), Vec::new(), None)
+                    .settle(pos, slot, attempt, Err(error), Vec::new(), None)
                     .await;
             }
         };
         let output = json!({ "until": now_rfc3339(due) });
         if due <= now {
             return self
-                .settle(pos, seq, attempt, Ok(output), Vec::new(), None)
+                .settle(pos, slot, attempt, Ok(output), Vec::new(), None)
                 .await;
         }
         let next_step = self.following(pos).unwrap_or(wf.steps.len()) as u32;
         let next = self.park(next_step, due, TimerPurpose::Delay);
-        self.end(seq, Ok(output), Vec::new(), next).await?;
+        self.end(slot, Ok(output), Vec::new(), next).await?;
         Ok(Flow::Done)
     }
 
-    /// Records an attempt's start; `None` when the run was cancelled.
+    /// An attempt of a step that acts on nothing outside the run: its start
+    /// is recorded together with its end.
+    pub(crate) fn instant(
+        &self,
+        step: &Step,
+        pos: usize,
+        attempt: u32,
+        item: Option<u32>,
+        input: Value,
+    ) -> Slot {
+        Slot::deferred(self.attempt_start(step, pos, attempt, item, input))
+    }
+
+    fn attempt_start(
+        &self,
+        step: &Step,
+        pos: usize,
+        attempt: u32,
+        item: Option<u32>,
+        input: Value,
+    ) -> AttemptStart {
+        AttemptStart {
+            step_id: step.id.as_str().to_owned(),
+            step_index: pos as u32,
+            attempt,
+            item,
+            input,
+            idempotency_key: self.key(step, item),
+            started_at: Timestamp::now(),
+        }
+    }
+
+    /// Records the start of an attempt that acts outside the run (a plugin
+    /// call), before it acts; `None` when the run was cancelled.
     pub(crate) async fn start(
         &self,
         step: &Step,
@@ -435,15 +463,7 @@ impl Runner<'_> {
         item: Option<u32>,
         input: Value,
     ) -> Result<Option<u32>, EngineError> {
-        let start = AttemptStart {
-            step_id: step.id.as_str().to_owned(),
-            step_index: pos as u32,
-            attempt,
-            item,
-            input,
-            idempotency_key: self.key(step, item),
-            started_at: Timestamp::now(),
-        };
+        let start = self.attempt_start(step, pos, attempt, item, input);
         match self.inner.store.start_attempt(self.run.id, start).await {
             Ok(seq) => Ok(Some(seq)),
             Err(e) if e.is_cancelled() => {

@@ -3,25 +3,75 @@
 //! an error, or the end of the run).
 
 use relais_store::{
-    AttemptEnd, AttemptOutcome, ErrorKind, LogLine, NextState, RunStatus, StepError, TimerPurpose,
-    Timestamp,
+    AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLine, NextState, RunStatus, StepError,
+    TimerPurpose, Timestamp,
 };
 use relais_workflow::context::StepState;
+use relais_workflow::model::Action;
 use serde_json::Value;
 
-use crate::EngineError;
+use std::time::Instant;
+
 use crate::run::{Flow, Runner};
+use crate::{EngineError, metrics};
+
+/// An attempt being settled.
+pub(crate) struct Slot {
+    /// The step's position in the workflow.
+    pos: usize,
+    /// When it began to act, for the step duration metric.
+    since: Instant,
+    record: Record,
+}
+
+enum Record {
+    /// Its start is recorded: attempt number `seq` of the run.
+    Open(u32),
+    /// Not recorded yet: the step acts on nothing outside the run, so its
+    /// start and end are recorded together.
+    Deferred(Box<AttemptStart>),
+}
+
+impl Slot {
+    /// Attempt `seq` of step `pos`, whose start is recorded.
+    pub(crate) fn open(pos: usize, seq: u32) -> Self {
+        Self {
+            pos,
+            since: Instant::now(),
+            record: Record::Open(seq),
+        }
+    }
+
+    /// An attempt whose start is recorded with its end.
+    pub(crate) fn deferred(start: AttemptStart) -> Self {
+        Self {
+            pos: start.step_index as usize,
+            since: Instant::now(),
+            record: Record::Deferred(Box::new(start)),
+        }
+    }
+}
 
 impl Runner<'_> {
     /// Records an attempt's end with the run's next state; false when the
     /// run was cancelled meanwhile.
     pub(crate) async fn end(
         &self,
-        seq: u32,
+        slot: Slot,
         result: Result<Value, StepError>,
         logs: Vec<LogLine>,
         next: NextState,
     ) -> Result<bool, EngineError> {
+        let step = &self.wf.steps[slot.pos];
+        // A for_each step's items are measured one by one.
+        if !matches!(&step.action, Action::Plugin(call) if call.for_each.is_some()) {
+            metrics::step_ended(
+                self.wf.id.as_str(),
+                step.id.as_str(),
+                slot.since.elapsed(),
+                &result,
+            );
+        }
         let outcome = match result {
             Ok(output) => AttemptOutcome::Succeeded { output },
             Err(error) => AttemptOutcome::Failed { error },
@@ -33,11 +83,17 @@ impl Runner<'_> {
         };
         let parked = !matches!(next, NextState::Continue { .. });
         let timer = matches!(next, NextState::Wait { .. });
-        let status = self
-            .inner
-            .store
-            .end_attempt(self.run.id, seq, end, next)
-            .await?;
+        let store = &self.inner.store;
+        let status = match slot.record {
+            Record::Open(seq) => store.end_attempt(self.run.id, seq, end, next).await?,
+            Record::Deferred(start) => {
+                match store.record_attempt(self.run.id, *start, end, next).await {
+                    Ok((_, status)) => status,
+                    Err(e) if e.is_cancelled() => RunStatus::Cancelled,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
         if timer {
             self.inner.timer_wake.notify_one();
         }
@@ -59,14 +115,14 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Records how attempt `seq` of step `pos` ended and moves the run on:
+    /// Records how attempt `slot` of step `pos` ended and moves the run on:
     /// a retry (`retry`: its delay) waits on a durable timer; a final
     /// failure runs the fallback, goes on (`continue_on_error`) or fails
     /// the run.
     pub(crate) async fn settle(
         &mut self,
         pos: usize,
-        seq: u32,
+        slot: Slot,
         attempt: u32,
         result: Result<Value, StepError>,
         logs: Vec<LogLine>,
@@ -136,7 +192,7 @@ impl Runner<'_> {
             NextState::Continue { next_step } => Some(*next_step as usize),
             _ => None,
         };
-        if !self.end(seq, result, logs, next).await? {
+        if !self.end(slot, result, logs, next).await? {
             return Ok(Flow::Done);
         }
         if let Some(error) = fail_after {

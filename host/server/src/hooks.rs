@@ -29,17 +29,26 @@ async fn hook(
     Path(path): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let result = handle(&state, &path, request).await;
-    let outcome = match &result {
-        Ok(r) if r.status() == StatusCode::OK => "duplicate_or_sync",
-        Ok(_) => "accepted",
-        Err(e) => e.code,
-    };
-    metrics::webhook(outcome);
-    result
+    match handle(&state, &path, request).await {
+        Ok((outcome, response)) => {
+            metrics::webhook(outcome);
+            Ok(response)
+        }
+        Err(e) => {
+            metrics::webhook(e.code);
+            Err(e)
+        }
+    }
 }
 
-async fn handle(state: &AppState, path: &str, request: Request) -> Result<Response, ApiError> {
+/// Answers a delivery, with its outcome for the metrics: `accepted` (202),
+/// `duplicate` (a dedupe key seen before) or `answered` (a sync answer
+/// with the finished run's output).
+async fn handle(
+    state: &AppState,
+    path: &str,
+    request: Request,
+) -> Result<(&'static str, Response), ApiError> {
     let Some(loaded) = state.workflows.by_webhook_path(path).cloned() else {
         return Err(ApiError::not_found(format!(
             "no workflow listens on /hooks/{path}"
@@ -87,11 +96,8 @@ async fn handle(state: &AppState, path: &str, request: Request) -> Result<Respon
     let run = match outcome {
         CreateOutcome::Created(id) => id,
         CreateOutcome::Existing(id) => {
-            return Ok((
-                StatusCode::OK,
-                Json(json!({ "run_id": id.to_string(), "duplicate": true })),
-            )
-                .into_response());
+            let body = Json(json!({ "run_id": id.to_string(), "duplicate": true }));
+            return Ok(("duplicate", (StatusCode::OK, body).into_response()));
         }
         CreateOutcome::SlotTooOld => {
             return Err(ApiError::internal("webhook refused as a cron slot"));
@@ -102,7 +108,7 @@ async fn handle(state: &AppState, path: &str, request: Request) -> Result<Respon
         Json(json!({ "run_id": run.to_string(), "status": "queued" })),
     );
     let Respond::Sync { timeout } = hook.respond else {
-        return Ok(accepted.into_response());
+        return Ok(("accepted", accepted.into_response()));
     };
     let finished = state.backend.wait_finished(run, timeout.as_std()).await?;
     match finished {
@@ -118,9 +124,9 @@ async fn handle(state: &AppState, path: &str, request: Request) -> Result<Respon
             if let Some(error) = &r.error {
                 body["error"] = serde_json::to_value(error).unwrap_or(Value::Null);
             }
-            Ok((status, Json(body)).into_response())
+            Ok(("answered", (status, Json(body)).into_response()))
         }
-        _ => Ok(accepted.into_response()),
+        _ => Ok(("accepted", accepted.into_response())),
     }
 }
 

@@ -1,24 +1,44 @@
 //! Prometheus metrics. Labels are bounded: workflow ids, statuses and
 //! outcome codes, never a run id.
 //!
-//! - `relais_webhooks_total{outcome}`: webhook answers by outcome;
+//! - `relais_webhooks_total{outcome}`: webhook answers by outcome:
+//!   `accepted`, `duplicate`, `answered` (a sync answer), or the error code
+//!   (`signature_invalid`, `payload_too_large`, `not_found`, ...);
 //! - `relais_runs{workflow, status}`: runs in the store by workflow and status;
 //! - `relais_queue_depth`: runs queued or running;
 //! - `relais_cron_fires_total{workflow, result}`: cron slots fired;
-//! - step durations are recorded by the engine.
+//! - `relais_store_commits_total`, `relais_store_operations_total`,
+//!   `relais_store_replays_total`: the store's group commit (operations per
+//!   commit is the batch size; a replay is a batch retried one by one);
+//! - `relais_step_duration_seconds{workflow, step, outcome}`: a histogram of
+//!   step attempt durations, recorded by the engine.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use relais_store::{RunStatus, Store, StoreError};
 
 use crate::error::ApiError;
 use crate::{AppState, Registry};
 
+/// The step duration histogram's name (recorded by the engine).
+pub const STEP_DURATION: &str = "relais_step_duration_seconds";
+
+/// Bucket bounds in seconds: from a `set` step (well under a millisecond) to
+/// a slow vendor call.
+const STEP_DURATION_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
+];
+
 /// Installs the process-wide Prometheus recorder and returns its handle.
 pub fn install() -> Result<PrometheusHandle, String> {
     PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(STEP_DURATION.to_owned()),
+            &STEP_DURATION_BUCKETS,
+        )
+        .map_err(|e| format!("cannot set the step duration buckets: {e}"))?
         .install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))
 }
@@ -43,6 +63,10 @@ pub async fn refresh(store: &Store, workflows: &Registry) -> Result<(), StoreErr
                 .set(counts.get(status) as f64);
         }
     }
+    let writer = store.writer_stats();
+    metrics::counter!("relais_store_commits_total").absolute(writer.commits);
+    metrics::counter!("relais_store_operations_total").absolute(writer.operations);
+    metrics::counter!("relais_store_replays_total").absolute(writer.replays);
     let all = store.count_runs(None).await?;
     metrics::gauge!("relais_queue_depth").set((all.queued + all.running) as f64);
     Ok(())

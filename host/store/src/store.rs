@@ -14,7 +14,7 @@ use crate::ops::misc::{
 };
 use crate::ops::retention::Prune;
 use crate::ops::runs::{Cancel, Claim, CreateRun, Retry};
-use crate::ops::steps::{Advance, EndAttempt, FailRun, StartAttempt};
+use crate::ops::steps::{Advance, EndAttempt, FailRun, RecordAttempt, StartAttempt};
 use crate::ops::timers::{PopDue, ScheduleTimer};
 use crate::secrets::{MasterKey, check_secret_name};
 use crate::tables::{Tables, check_name};
@@ -224,6 +224,27 @@ impl Store {
         let op = EndAttempt {
             run,
             seq,
+            end,
+            next,
+        };
+        self.inner.writer.submit(op).await
+    }
+
+    /// Records a whole attempt (start and end) and the run's next state in
+    /// one durable operation, for a step that acts on nothing outside the
+    /// run. Returns the attempt's sequence number and the run's status
+    /// afterwards. Refused, with nothing recorded, unless the run is running
+    /// (see [`StoreError::is_cancelled`]).
+    pub async fn record_attempt(
+        &self,
+        run: RunId,
+        start: AttemptStart,
+        end: AttemptEnd,
+        next: NextState,
+    ) -> Result<(u32, RunStatus)> {
+        let op = RecordAttempt {
+            run,
+            start,
             end,
             next,
         };

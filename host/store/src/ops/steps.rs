@@ -74,6 +74,39 @@ fn require_running(run: &Run, action: &'static str) -> Result<()> {
     }
 }
 
+/// The attempt `start` opens on running run `old`, and the run with it
+/// counted.
+fn open_attempt(old: &Run, s: &AttemptStart) -> Result<(Attempt, Run)> {
+    check_name("step id", &s.step_id)?;
+    if s.idempotency_key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(StoreError::Invalid {
+            what: "idempotency key",
+            reason: format!("longer than {MAX_IDEMPOTENCY_KEY} bytes"),
+        });
+    }
+    require_running(old, "start a step")?;
+    let attempt = Attempt {
+        seq: old.attempts,
+        step_id: s.step_id.clone(),
+        step_index: s.step_index,
+        attempt: s.attempt,
+        item: s.item,
+        input: s.input.clone(),
+        idempotency_key: s.idempotency_key.clone(),
+        started_at: s.started_at,
+        ended_at: None,
+        outcome: None,
+        logs: Vec::new(),
+    };
+    let mut new = old.clone();
+    new.attempts = old.attempts.checked_add(1).ok_or(StoreError::Invalid {
+        what: "attempt",
+        reason: "the run has too many attempts".into(),
+    })?;
+    new.updated_at = s.started_at;
+    Ok((attempt, new))
+}
+
 /// Records the start of a step attempt of a running run.
 pub(crate) struct StartAttempt {
     pub run: RunId,
@@ -85,35 +118,8 @@ impl Op for StartAttempt {
     type Output = u32;
 
     fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
-        check_name("step id", &self.start.step_id)?;
-        if self.start.idempotency_key.len() > MAX_IDEMPOTENCY_KEY {
-            return Err(StoreError::Invalid {
-                what: "idempotency key",
-                reason: format!("longer than {MAX_IDEMPOTENCY_KEY} bytes"),
-            });
-        }
         let old = load_run(&t.runs, self.run)?;
-        require_running(&old, "start a step")?;
-        let s = &self.start;
-        let attempt = Attempt {
-            seq: old.attempts,
-            step_id: s.step_id.clone(),
-            step_index: s.step_index,
-            attempt: s.attempt,
-            item: s.item,
-            input: s.input.clone(),
-            idempotency_key: s.idempotency_key.clone(),
-            started_at: s.started_at,
-            ended_at: None,
-            outcome: None,
-            logs: Vec::new(),
-        };
-        let mut new = old.clone();
-        new.attempts = old.attempts.checked_add(1).ok_or(StoreError::Invalid {
-            what: "attempt",
-            reason: "the run has too many attempts".into(),
-        })?;
-        new.updated_at = s.started_at;
+        let (attempt, new) = open_attempt(&old, &self.start)?;
         Ok((old, new, encode("attempt", &attempt)?))
     }
 
@@ -185,6 +191,44 @@ impl Op for EndAttempt {
             }
             None => Ok(old.status),
         }
+    }
+}
+
+/// Records a whole attempt, start and end, with the run's next state: for
+/// steps with no effect outside the run (`set`, `wait`, an expression that
+/// fails), whose start need not be durable before they act. Refused, with
+/// nothing recorded, unless the run is running.
+pub(crate) struct RecordAttempt {
+    pub run: RunId,
+    pub start: AttemptStart,
+    pub end: AttemptEnd,
+    pub next: NextState,
+}
+
+impl Op for RecordAttempt {
+    type Plan = (Run, Run, u32, Vec<u8>);
+    type Output = (u32, RunStatus);
+
+    fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
+        let old = load_run(&t.runs, self.run)?;
+        let (mut attempt, counted) = open_attempt(&old, &self.start)?;
+        let new = apply_next(&counted, &self.next, attempt.step_index, self.end.ended_at);
+        attempt.ended_at = Some(self.end.ended_at);
+        attempt.outcome = Some(self.end.outcome.clone());
+        attempt.logs = self.end.logs.clone();
+        Ok((old, new, attempt.seq, encode("attempt", &attempt)?))
+    }
+
+    fn write(
+        &self,
+        (old, new, seq, bytes): Self::Plan,
+        t: &mut Tables<'_>,
+    ) -> Result<(u32, RunStatus)> {
+        t.attempts
+            .insert(&attempt_key(self.run, seq)[..], bytes.as_slice())
+            .during("recording a step")?;
+        put_run(t, Some(&old), &new)?;
+        Ok((seq, new.status))
     }
 }
 

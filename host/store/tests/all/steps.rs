@@ -297,3 +297,81 @@ async fn a_running_run_can_be_handed_back_to_the_queue() {
         .unwrap_err();
     assert!(err.is_cancelled());
 }
+
+#[tokio::test]
+async fn a_whole_attempt_is_recorded_in_one_operation_on_running_runs_only() {
+    let f = fixture().await;
+    let id = create(&f.store, new_run("wf", &f.rev, at(0))).await;
+    let whole = |ended_at| AttemptEnd {
+        outcome: AttemptOutcome::Succeeded {
+            output: json!({"plan": "pro"}),
+        },
+        logs: Vec::new(),
+        ended_at,
+    };
+    let err = f
+        .store
+        .record_attempt(
+            id,
+            start("set", 0, 1, at(1)),
+            whole(at(1)),
+            NextState::Succeeded,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::RunState { .. }), "{err}");
+
+    claim_all(&f.store, "w").await;
+    let (seq, status) = f
+        .store
+        .record_attempt(
+            id,
+            start("set", 0, 1, at(2)),
+            whole(at(3)),
+            NextState::Continue { next_step: 1 },
+        )
+        .await
+        .unwrap();
+    assert_eq!((seq, status), (0, RunStatus::Running));
+    let (seq, status) = f
+        .store
+        .record_attempt(
+            id,
+            start("done", 1, 1, at(4)),
+            whole(at(5)),
+            NextState::Succeeded,
+        )
+        .await
+        .unwrap();
+    assert_eq!((seq, status), (1, RunStatus::Succeeded));
+    let detail = f.store.run_detail(id).await.unwrap().unwrap();
+    assert_eq!(detail.run.attempts, 2);
+    assert_eq!(detail.run.finished_at, Some(at(5)));
+    let first = &detail.attempts[0];
+    assert_eq!((first.started_at, first.ended_at), (at(2), Some(at(3))));
+    assert_eq!(
+        first.outcome,
+        Some(AttemptOutcome::Succeeded {
+            output: json!({"plan": "pro"})
+        })
+    );
+
+    // A cancelled run records nothing more.
+    let other = create(&f.store, new_run("wf", &f.rev, at(6))).await;
+    claim_all(&f.store, "w").await;
+    f.store.cancel_run(other).await.unwrap();
+    let err = f
+        .store
+        .record_attempt(
+            other,
+            start("set", 0, 1, at(7)),
+            whole(at(7)),
+            NextState::Succeeded,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    let detail = f.store.run_detail(other).await.unwrap().unwrap();
+    assert!(detail.attempts.is_empty());
+    assert_eq!(detail.run.status, RunStatus::Cancelled);
+}

@@ -248,6 +248,61 @@ fn webhooks_tokens_and_runs_against_the_binary() {
     let (status, doc) = http(port, "GET", "/api/v1/openapi.json", &[], b"");
     assert_eq!(status, 200);
     assert!(doc["paths"]["/runs/{id}/retry"].is_object());
+
+    // Metrics: webhook outcomes, runs by workflow and status, step
+    // durations as a histogram, queue depth, the store's group commit.
+    let (status, text) = http(port, "GET", "/metrics", &[], b"");
+    assert_eq!(status, 200);
+    let text = text.as_str().unwrap();
+    let at_least = |name: &str, labels: &[&str], min: f64| {
+        let got = metric(text, name, labels);
+        assert!(
+            got >= min,
+            "{name}{labels:?} = {got}, wanted >= {min}:\n{text}"
+        );
+    };
+    at_least("relais_webhooks_total", &[r#"outcome="accepted""#], 2.0);
+    at_least("relais_webhooks_total", &[r#"outcome="duplicate""#], 1.0);
+    at_least("relais_webhooks_total", &[r#"outcome="answered""#], 1.0);
+    at_least(
+        "relais_webhooks_total",
+        &[r#"outcome="signature_invalid""#],
+        2.0,
+    );
+    at_least(
+        "relais_webhooks_total",
+        &[r#"outcome="payload_too_large""#],
+        1.0,
+    );
+    let dunning = [r#"workflow="dunning""#, r#"status="succeeded""#];
+    at_least("relais_runs", &dunning, 2.0);
+    let note = [
+        r#"workflow="dunning""#,
+        r#"step="note""#,
+        r#"outcome="succeeded""#,
+    ];
+    at_least("relais_step_duration_seconds_count", &note, 2.0);
+    let mut le_inf = note.to_vec();
+    le_inf.push(r#"le="+Inf""#);
+    at_least("relais_step_duration_seconds_bucket", &le_inf, 2.0);
+    at_least("relais_queue_depth", &[], 0.0);
+    at_least("relais_store_commits_total", &[], 1.0);
+    assert!(!text.contains(&run), "a run id is never a label");
+}
+
+/// The sum of the samples of `name` whose labels include all of `labels`;
+/// panics when there is none.
+fn metric(text: &str, name: &str, labels: &[&str]) -> f64 {
+    let samples: Vec<f64> = text
+        .lines()
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (n, rest) = series.split_once('{').unwrap_or((series, ""));
+            (n == name && labels.iter().all(|l| rest.contains(l))).then(|| value.parse().ok())?
+        })
+        .collect();
+    assert!(!samples.is_empty(), "no {name}{labels:?} in:\n{text}");
+    samples.iter().sum()
 }
 
 /// The OpenAPI document checked against the running server by schemathesis
