@@ -130,6 +130,8 @@ impl Store {
             .map_err(|e| open_err(e.into()))?;
         let tx = db.begin_write().map_err(|e| open_err(e.into()))?;
         drop(Tables::open(&tx)?);
+        tx.delete_table(crate::tables::LEGACY_QUEUE)
+            .during("dropping the legacy run queue")?;
         tx.commit().during("creating the tables")?;
         let (master, master_key_created) = MasterKey::load(&options.master_key)?;
         let db = Arc::new(db);

@@ -24,7 +24,8 @@ pub(crate) const RUNS: Def = TableDefinition::new("runs");
 pub(crate) const RUN_DATA: Def = TableDefinition::new("run_data");
 /// run id ‖ seq (u32) → [`crate::Attempt`] (JSON).
 pub(crate) const ATTEMPTS: Def = TableDefinition::new("attempts");
-/// status (u8) ‖ run id.
+/// status (u8) ‖ run id. The `queued` entries are the run queue, oldest
+/// first.
 pub(crate) const BY_STATUS: IndexDef = TableDefinition::new("runs_by_status");
 /// workflow ‖ run id.
 pub(crate) const BY_WORKFLOW: IndexDef = TableDefinition::new("runs_by_workflow");
@@ -34,8 +35,9 @@ pub(crate) const BY_WORKFLOW_STATUS: IndexDef = TableDefinition::new("runs_by_wo
 pub(crate) const BY_FINISH: IndexDef = TableDefinition::new("runs_by_finish");
 /// status (u8), or workflow ‖ status (u8) → number of runs.
 pub(crate) const COUNTS: CountDef = TableDefinition::new("run_counts");
-/// run id: the queued runs, oldest first.
-pub(crate) const QUEUE: IndexDef = TableDefinition::new("queue");
+/// A run queue kept apart by stores written before the queue became the
+/// `queued` part of [`BY_STATUS`]: dropped at open.
+pub(crate) const LEGACY_QUEUE: IndexDef = TableDefinition::new("queue");
 /// due (u64) ‖ run id: the pending timers, earliest first.
 pub(crate) const TIMERS: IndexDef = TableDefinition::new("timers");
 /// workflow ‖ hash → [`crate::Revision`] (JSON).
@@ -153,7 +155,6 @@ pub(crate) struct Tables<'t> {
     pub by_workflow_status: redb::Table<'t, &'static [u8], ()>,
     pub by_finish: redb::Table<'t, &'static [u8], ()>,
     pub counts: redb::Table<'t, &'static [u8], u64>,
-    pub queue: redb::Table<'t, &'static [u8], ()>,
     pub timers: redb::Table<'t, &'static [u8], ()>,
     pub revisions: redb::Table<'t, &'static [u8], &'static [u8]>,
     pub dedupe: redb::Table<'t, &'static [u8], &'static [u8]>,
@@ -180,7 +181,6 @@ impl<'t> Tables<'t> {
             by_workflow_status: tx.open_table(BY_WORKFLOW_STATUS).during(ctx)?,
             by_finish: tx.open_table(BY_FINISH).during(ctx)?,
             counts: tx.open_table(COUNTS).during(ctx)?,
-            queue: tx.open_table(QUEUE).during(ctx)?,
             timers: tx.open_table(TIMERS).during(ctx)?,
             revisions: tx.open_table(REVISIONS).during(ctx)?,
             dedupe: tx.open_table(DEDUPE).during(ctx)?,

@@ -1,9 +1,9 @@
 //! Write operations, each applied by the writer thread inside a batch.
 //!
 //! Every run header goes through [`put_run`], which keeps the indexes, the
-//! counters, the queue and the timers in step with the run's status:
-//! a run is in the queue exactly when it is `queued`, has a timer exactly
-//! when it is `waiting`, and is in the finish index exactly when it has a
+//! counters and the timers in step with the run's status: the run queue is
+//! the `queued` part of the status index, a run has a timer exactly when it
+//! is `waiting`, and is in the finish index exactly when it has a
 //! `finished_at`.
 
 pub(crate) mod misc;
@@ -65,9 +65,6 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
             t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
             t.count(count_key(None, status), -1);
             t.count(count_key(Some(&old.workflow_id), status), -1);
-            if status == RunStatus::Queued {
-                t.queue.remove(&id[..]).during(ctx)?;
-            }
         }
         let (global, per_wf) = status_keys(new, new.status);
         t.by_status.insert(global.as_slice(), ()).during(ctx)?;
@@ -76,9 +73,6 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
             .during(ctx)?;
         t.count(count_key(None, new.status), 1);
         t.count(count_key(Some(&new.workflow_id), new.status), 1);
-        if new.status == RunStatus::Queued {
-            t.queue.insert(&id[..], ()).during(ctx)?;
-        }
     }
 
     let old_wake = old.and_then(|r| r.wake.as_ref());
@@ -129,7 +123,6 @@ pub(crate) fn delete_run(t: &mut Tables<'_>, run: &Run) -> Result<()> {
     t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
     t.count(count_key(None, run.status), -1);
     t.count(count_key(Some(&run.workflow_id), run.status), -1);
-    t.queue.remove(&id[..]).during(ctx)?;
     if let Some(wake) = &run.wake {
         t.timers
             .remove(timer_key(run, wake.due).as_slice())

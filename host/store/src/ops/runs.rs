@@ -250,7 +250,10 @@ impl Op for Claim {
     fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
         check_name("owner", &self.owner)?;
         let mut plan = Vec::new();
-        for entry in t.queue.iter().during("reading the queue")?.take(self.max) {
+        let queued = [RunStatus::Queued.code()];
+        let after = [RunStatus::Queued.code() + 1];
+        let range = t.by_status.range(&queued[..]..&after[..]);
+        for entry in range.during("reading the queue")?.take(self.max) {
             let (k, _) = entry.during("reading the queue")?;
             let id = trailing_id(k.value()).ok_or_else(|| StoreError::Invalid {
                 what: "queue entry",
