@@ -102,7 +102,7 @@ impl Runner<'_> {
             Ok(items) => items,
             Err(error) => {
                 let attempt = self.tries(pos, None) + 1;
-                let slot = self.instant(step, pos, attempt, None, Value::Null);
+                let slot = self.instant(pos, attempt, Value::Null);
                 return self
                     .settle(pos, slot, attempt, Err(error), Vec::new(), None)
                     .await;
@@ -298,8 +298,6 @@ impl Runner<'_> {
 
     /// Records the step's summary attempt once every item has ended.
     async fn summarize(&mut self, pos: usize, states: Vec<State>) -> Result<Flow, EngineError> {
-        let wf = self.wf.clone();
-        let step = &wf.steps[pos];
         let n = states.len();
         let failures: Vec<(usize, &StepError)> = states
             .iter()
@@ -330,7 +328,7 @@ impl Runner<'_> {
             )),
         };
         let attempt = self.tries(pos, None) + 1;
-        let slot = self.instant(step, pos, attempt, None, json!({ "items": n }));
+        let slot = self.instant(pos, attempt, json!({ "items": n }));
         self.settle(pos, slot, attempt, result, Vec::new(), None)
             .await
     }

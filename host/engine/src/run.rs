@@ -286,7 +286,7 @@ impl Runner<'_> {
                         ErrorKind::Fatal,
                         format!("fallback step {} was skipped by its if", step.id.as_str()),
                     );
-                    let slot = self.instant(step, pos, 1, None, Value::Null);
+                    let slot = self.instant(pos, 1, Value::Null);
                     self.settle(pos, slot, 1, Err(error), Vec::new(), None)
                         .await?
                 }
@@ -303,7 +303,7 @@ impl Runner<'_> {
                 Some(Err(e)) => {
                     let error = step_error(ErrorKind::InvalidInput, format!("if: {e}"));
                     let attempt = self.tries(pos, None) + 1;
-                    let slot = self.instant(step, pos, attempt, None, Value::Null);
+                    let slot = self.instant(pos, attempt, Value::Null);
                     self.settle(pos, slot, attempt, Err(error), Vec::new(), None)
                         .await?
                 }
@@ -330,7 +330,7 @@ impl Runner<'_> {
                         Some(step_error(ErrorKind::InvalidInput, format!("with: {e}"))),
                     ),
                 };
-                let Some(seq) = self.start(step, pos, attempt, None, input.clone()).await? else {
+                let Some(seq) = self.start(pos, attempt, input.clone()).await? else {
                     return Ok(Flow::Done);
                 };
                 let called = match render_error {
@@ -378,7 +378,7 @@ impl Runner<'_> {
                     }
                 }
                 let attempt = self.tries(pos, None) + 1;
-                let slot = self.instant(step, pos, attempt, None, Value::Null);
+                let slot = self.instant(pos, attempt, Value::Null);
                 let result = result.map(|()| Value::Object(out));
                 self.settle(pos, slot, attempt, result, Vec::new(), None)
                     .await
@@ -389,7 +389,6 @@ impl Runner<'_> {
 
     async fn wait(&mut self, pos: usize, wait: &Wait, ctx: &Value) -> Result<Flow, EngineError> {
         let wf = self.wf.clone();
-        let step = &wf.steps[pos];
         let now = Timestamp::now();
         let due = match wait {
             Wait::For(d) => Ok(now.saturating_add(d.as_std())),
@@ -400,7 +399,7 @@ impl Runner<'_> {
                 .map_err(|e| step_error(ErrorKind::InvalidInput, format!("wait until: {e}"))),
         };
         let attempt = self.tries(pos, None) + 1;
-        let slot = self.instant(step, pos, attempt, None, Value::Null);
+        let slot = self.instant(pos, attempt, Value::Null);
         let due = match due {
             Ok(due) => due,
             Err(error) => {
@@ -421,49 +420,36 @@ impl Runner<'_> {
         Ok(Flow::Done)
     }
 
-    /// An attempt of a step that acts on nothing outside the run: its start
-    /// is recorded together with its end.
-    pub(crate) fn instant(
-        &self,
-        step: &Step,
-        pos: usize,
-        attempt: u32,
-        item: Option<u32>,
-        input: Value,
-    ) -> Slot {
-        Slot::deferred(self.attempt_start(step, pos, attempt, item, input))
+    /// An attempt of step `pos` that acts on nothing outside the run: its
+    /// start is recorded together with its end.
+    pub(crate) fn instant(&self, pos: usize, attempt: u32, input: Value) -> Slot {
+        Slot::deferred(self.attempt_start(pos, attempt, input))
     }
 
-    fn attempt_start(
-        &self,
-        step: &Step,
-        pos: usize,
-        attempt: u32,
-        item: Option<u32>,
-        input: Value,
-    ) -> AttemptStart {
+    /// Attempt `attempt` of step `pos` (a whole step, not an item), now.
+    fn attempt_start(&self, pos: usize, attempt: u32, input: Value) -> AttemptStart {
+        let step = &self.wf.steps[pos];
         AttemptStart {
             step_id: step.id.as_str().to_owned(),
             step_index: pos as u32,
             attempt,
-            item,
+            item: None,
             input,
-            idempotency_key: self.key(step, item),
+            idempotency_key: self.key(step, None),
             started_at: Timestamp::now(),
         }
     }
 
-    /// Records the start of an attempt that acts outside the run (a plugin
-    /// call), before it acts; `None` when the run was cancelled.
+    /// Records the start of an attempt of step `pos` that acts outside the
+    /// run (a plugin call), before it acts; `None` when the run was
+    /// cancelled.
     pub(crate) async fn start(
         &self,
-        step: &Step,
         pos: usize,
         attempt: u32,
-        item: Option<u32>,
         input: Value,
     ) -> Result<Option<u32>, EngineError> {
-        let start = self.attempt_start(step, pos, attempt, item, input);
+        let start = self.attempt_start(pos, attempt, input);
         match self.inner.store.start_attempt(self.run.id, start).await {
             Ok(seq) => Ok(Some(seq)),
             Err(e) if e.is_cancelled() => {
