@@ -10,6 +10,8 @@
 //! - `relais_store_commits_total`, `relais_store_operations_total`,
 //!   `relais_store_replays_total`: the store's group commit (operations per
 //!   commit is the batch size; a replay is a batch retried one by one);
+//! - `relais_store_commit_seconds`: a histogram of batch durations (apply
+//!   and commit), what an acknowledgement waits on;
 //! - `relais_step_duration_seconds{workflow, step, outcome}`: a histogram of
 //!   step attempt durations, recorded by the engine.
 
@@ -31,6 +33,11 @@ const STEP_DURATION_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
 ];
 
+/// Bucket bounds in seconds for the store's batch commits.
+const COMMIT_BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+];
+
 /// Installs the process-wide Prometheus recorder and returns its handle.
 pub fn install() -> Result<PrometheusHandle, String> {
     PrometheusBuilder::new()
@@ -39,6 +46,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
             &STEP_DURATION_BUCKETS,
         )
         .map_err(|e| format!("cannot set the step duration buckets: {e}"))?
+        .set_buckets_for_metric(
+            Matcher::Full(relais_store::COMMIT_SECONDS.to_owned()),
+            &COMMIT_BUCKETS,
+        )
+        .map_err(|e| format!("cannot set the store commit buckets: {e}"))?
         .install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))
 }

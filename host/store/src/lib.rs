@@ -75,4 +75,4 @@ pub use store::{
     StoreOptions,
 };
 pub use time::Timestamp;
-pub use writer::WriterStats;
+pub use writer::{COMMIT_SECONDS, WriterStats};

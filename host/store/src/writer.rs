@@ -47,6 +47,13 @@ pub(crate) const BACKGROUND_PER_BATCH: usize = 64;
 /// How long after the last urgent operation batches stay short.
 const URGENT_WINDOW: Duration = Duration::from_millis(500);
 
+/// Histogram of batch durations (apply and commit), recorded through the
+/// `metrics` facade: how long an acknowledgement waits on the store.
+pub const COMMIT_SECONDS: &str = "relais_store_commit_seconds";
+
+/// A batch that takes this long (apply and commit) is logged.
+const SLOW_COMMIT: Duration = Duration::from_millis(50);
+
 /// An operation with its caller's reply channel, type-erased.
 trait Job: Send {
     /// Applies the operation; `Err` means the batch must be rolled back.
@@ -272,7 +279,18 @@ impl Queues {
 /// replays them one per transaction.
 fn run_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>, counters: &Counters) {
     let n = jobs.len() as u64;
-    match commit(db, &mut jobs) {
+    let began = Instant::now();
+    let committed = commit(db, &mut jobs);
+    let took = began.elapsed();
+    metrics::histogram!(COMMIT_SECONDS).record(took.as_secs_f64());
+    if took >= SLOW_COMMIT {
+        tracing::warn!(
+            took_ms = took.as_millis() as u64,
+            operations = n,
+            "slow store commit: every caller of this batch waited for it"
+        );
+    }
+    match committed {
         Ok(()) => {
             counters.commits.fetch_add(1, Ordering::Relaxed);
             counters.operations.fetch_add(n, Ordering::Relaxed);

@@ -287,6 +287,7 @@ fn webhooks_tokens_and_runs_against_the_binary() {
     at_least("relais_step_duration_seconds_bucket", &le_inf, 2.0);
     at_least("relais_queue_depth", &[], 0.0);
     at_least("relais_store_commits_total", &[], 1.0);
+    at_least("relais_store_commit_seconds_bucket", &[r#"le="+Inf""#], 1.0);
     assert!(!text.contains(&run), "a run id is never a label");
 }
 
