@@ -330,7 +330,7 @@ impl Runner<'_> {
                         Some(step_error(ErrorKind::InvalidInput, format!("with: {e}"))),
                     ),
                 };
-                let Some(seq) = self.start(pos, attempt, input.clone()).await? else {
+                let Some(slot) = self.start(pos, attempt, input.clone()).await? else {
                     return Ok(Flow::Done);
                 };
                 let called = match render_error {
@@ -350,15 +350,8 @@ impl Runner<'_> {
                     }
                     _ => None,
                 };
-                self.settle(
-                    pos,
-                    Slot::open(pos, seq),
-                    attempt,
-                    called.result,
-                    called.logs,
-                    retry,
-                )
-                .await
+                self.settle(pos, slot, attempt, called.result, called.logs, retry)
+                    .await
             }
             Action::Set(values) => {
                 let mut out = serde_json::Map::new();
@@ -448,10 +441,10 @@ impl Runner<'_> {
         pos: usize,
         attempt: u32,
         input: Value,
-    ) -> Result<Option<u32>, EngineError> {
+    ) -> Result<Option<Slot>, EngineError> {
         let start = self.attempt_start(pos, attempt, input);
         match self.inner.store.start_attempt(self.run.id, start).await {
-            Ok(seq) => Ok(Some(seq)),
+            Ok(seq) => Ok(Some(Slot::open(pos, seq))),
             Err(e) if e.is_cancelled() => {
                 self.inner.finished.notify_waiters();
                 Ok(None)

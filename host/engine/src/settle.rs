@@ -2,6 +2,8 @@
 //! choosing that state (the next step, a retry, a fallback, going on after
 //! an error, or the end of the run).
 
+use std::time::Instant;
+
 use relais_store::{
     AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLine, NextState, RunStatus, StepError,
     TimerPurpose, Timestamp,
@@ -9,8 +11,6 @@ use relais_store::{
 use relais_workflow::context::StepState;
 use relais_workflow::model::Action;
 use serde_json::Value;
-
-use std::time::Instant;
 
 use crate::run::{Flow, Runner};
 use crate::{EngineError, metrics};
@@ -33,7 +33,8 @@ enum Record {
 }
 
 impl Slot {
-    /// Attempt `seq` of step `pos`, whose start is recorded.
+    /// Attempt `seq` of step `pos`, whose start is recorded: it acts from
+    /// now on.
     pub(crate) fn open(pos: usize, seq: u32) -> Self {
         Self {
             pos,

@@ -3,6 +3,7 @@
 
 mod flow;
 mod foreach;
+mod metrics;
 mod recovery;
 mod steps;
 mod timeout;
