@@ -42,7 +42,7 @@ steps:
         });
     });
 
-    let mut samples: Vec<(String, String, String, Vec<f64>)> = Vec::new();
+    let mut samples: Vec<(String, String, Vec<String>, Vec<f64>)> = Vec::new();
     for (key, _, _, value) in snapshotter.snapshot().into_vec() {
         if key.kind() != MetricKind::Histogram || key.key().name() != STEP_DURATION {
             continue;
@@ -79,7 +79,11 @@ steps:
         ]
     );
     for (_, _, labels, _) in &samples {
-        assert_eq!(labels, "workflowstepoutcome", "only bounded labels");
+        assert_eq!(
+            labels,
+            &["workflow", "step", "outcome"],
+            "only bounded labels"
+        );
     }
     let nap = samples[1].3[0];
     assert!(
