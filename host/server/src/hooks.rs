@@ -75,11 +75,17 @@ async fn handle(
             format!("the body is over the limit of {limit} bytes"),
         )
     })?;
-    verify(state, &hook.verify, &parts.headers, &body).await?;
+    let scheme = verify(state, &hook.verify, &parts.headers, &body).await?;
 
+    // The header that carried a shared token is the secret itself: it is
+    // not kept with the run (signatures, being single-use, are).
+    let mut headers = header_map(&parts.headers);
+    if let Scheme::Token(token) = &scheme {
+        headers.shift_remove(token.header.as_str());
+    }
     let payload = webhook_trigger(
         parse_body(&parts.headers, &body)?,
-        header_map(&parts.headers),
+        headers,
         query_map(parts.uri.query()),
     );
     let guard = dedupe_guard(hook, &payload)?;
@@ -166,7 +172,7 @@ async fn verify(
     verify: &Verify,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(), ApiError> {
+) -> Result<Scheme, ApiError> {
     let scheme = scheme(verify)?;
     let secret = state
         .secrets
@@ -188,7 +194,8 @@ async fn verify(
                 "signature_invalid",
                 format!("webhook verification failed: {e}"),
             )
-        })
+        })?;
+    Ok(scheme)
 }
 
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {

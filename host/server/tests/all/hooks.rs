@@ -145,6 +145,11 @@ async fn token_scheme_form_and_text_bodies() {
         json!({"user": "ana b", "plan": "gold!"})
     );
     assert_eq!(detail.payload["query"], json!({"source": "panel"}));
+    // The token is the secret: the run keeps every header but that one.
+    let headers = detail.payload["headers"].as_object().unwrap();
+    assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
+    assert!(!headers.contains_key("authorization"), "{headers:?}");
+    assert!(!detail.payload.to_string().contains("s3cret-token"));
 
     let text = Request::post("/hooks/ops/token")
         .header("authorization", "Bearer s3cret-token")
