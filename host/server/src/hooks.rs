@@ -29,13 +29,14 @@ async fn hook(
     Path(path): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let began = std::time::Instant::now();
     match handle(&state, &path, request).await {
         Ok((outcome, response)) => {
-            metrics::webhook(outcome);
+            metrics::webhook(outcome, began.elapsed());
             Ok(response)
         }
         Err(e) => {
-            metrics::webhook(e.code);
+            metrics::webhook(e.code, began.elapsed());
             Err(e)
         }
     }

@@ -4,6 +4,9 @@
 //! - `relais_webhooks_total{outcome}`: webhook answers by outcome:
 //!   `accepted`, `duplicate`, `answered` (a sync answer), or the error code
 //!   (`signature_invalid`, `payload_too_large`, `not_found`, ...);
+//! - `relais_webhook_duration_seconds{outcome}`: a histogram of the time
+//!   from a delivery's arrival to its answer (for `accepted`, the
+//!   acknowledgement latency; for `answered`, the sync wait included);
 //! - `relais_runs{workflow, status}`: runs in the store by workflow and status;
 //! - `relais_queue_depth`: runs queued or running;
 //! - `relais_cron_fires_total{workflow, result}`: cron slots fired;
@@ -33,7 +36,11 @@ const STEP_DURATION_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
 ];
 
-/// Bucket bounds in seconds for the store's batch commits.
+/// The webhook answer histogram's name.
+const WEBHOOK_DURATION: &str = "relais_webhook_duration_seconds";
+
+/// Bucket bounds in seconds for the store's batch commits and webhook
+/// answers (an acknowledgement waits on one commit).
 const COMMIT_BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
 ];
@@ -51,13 +58,16 @@ pub fn install() -> Result<PrometheusHandle, String> {
             &COMMIT_BUCKETS,
         )
         .map_err(|e| format!("cannot set the store commit buckets: {e}"))?
+        .set_buckets_for_metric(Matcher::Full(WEBHOOK_DURATION.to_owned()), &COMMIT_BUCKETS)
+        .map_err(|e| format!("cannot set the webhook duration buckets: {e}"))?
         .install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))
 }
 
-/// Counts one webhook answer.
-pub(crate) fn webhook(outcome: &'static str) {
+/// Counts one webhook answer and records how long it took to give.
+pub(crate) fn webhook(outcome: &'static str, took: std::time::Duration) {
     metrics::counter!("relais_webhooks_total", "outcome" => outcome).increment(1);
+    metrics::histogram!(WEBHOOK_DURATION, "outcome" => outcome).record(took.as_secs_f64());
 }
 
 /// Counts one cron fire.

@@ -274,6 +274,20 @@ fn webhooks_tokens_and_runs_against_the_binary() {
         &[r#"outcome="payload_too_large""#],
         1.0,
     );
+    // Every answer is timed: the accepted ones, and the sync answer whose
+    // wait for its run is part of it.
+    let accepted = metric(text, "relais_webhooks_total", &[r#"outcome="accepted""#]);
+    let timed = metric(
+        text,
+        "relais_webhook_duration_seconds_count",
+        &[r#"outcome="accepted""#],
+    );
+    assert_eq!(timed, accepted, "one duration per accepted delivery");
+    at_least(
+        "relais_webhook_duration_seconds_bucket",
+        &[r#"outcome="answered""#, r#"le="+Inf""#],
+        1.0,
+    );
     let dunning = [r#"workflow="dunning""#, r#"status="succeeded""#];
     at_least("relais_runs", &dunning, 2.0);
     let note = [
