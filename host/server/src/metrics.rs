@@ -39,10 +39,15 @@ const STEP_DURATION_BUCKETS: [f64; 14] = [
 /// The webhook answer histogram's name.
 const WEBHOOK_DURATION: &str = "relais_webhook_duration_seconds";
 
-/// Bucket bounds in seconds for the store's batch commits and webhook
-/// answers (an acknowledgement waits on one commit).
+/// Bucket bounds in seconds for the store's batch commits.
 const COMMIT_BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+];
+
+/// Bucket bounds in seconds for webhook answers: an acknowledgement waits
+/// on one commit; a sync answer waits for its run, up to its timeout.
+const WEBHOOK_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0, 30.0, 60.0,
 ];
 
 /// Installs the process-wide Prometheus recorder and returns its handle.
@@ -58,7 +63,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
             &COMMIT_BUCKETS,
         )
         .map_err(|e| format!("cannot set the store commit buckets: {e}"))?
-        .set_buckets_for_metric(Matcher::Full(WEBHOOK_DURATION.to_owned()), &COMMIT_BUCKETS)
+        .set_buckets_for_metric(Matcher::Full(WEBHOOK_DURATION.to_owned()), &WEBHOOK_BUCKETS)
         .map_err(|e| format!("cannot set the webhook duration buckets: {e}"))?
         .install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))
