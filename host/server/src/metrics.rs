@@ -5,7 +5,7 @@
 //!   `accepted`, `duplicate`, `answered` (a sync answer), or the error code
 //!   (`signature_invalid`, `payload_too_large`, `not_found`, ...);
 //! - `relais_webhook_duration_seconds{outcome}`: a histogram of the time
-//!   from a delivery's arrival to its answer (for `accepted`, the
+//!   from the handler's start (the request read) to the answer (for `accepted`, the
 //!   acknowledgement latency; for `answered`, the sync wait included);
 //! - `relais_runs{workflow, status}`: runs in the store by workflow and status;
 //! - `relais_queue_depth`: runs queued or running;
