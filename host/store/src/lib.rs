@@ -47,6 +47,8 @@
 
 mod error;
 mod id;
+mod list;
+mod migrate;
 mod model;
 mod ops;
 mod read;
@@ -59,12 +61,12 @@ mod writer;
 
 pub use error::{Result, StoreError};
 pub use id::{ParseRunIdError, RunId};
+pub use list::MAX_PAGE;
 pub use model::{
     CreateOutcome, FiredTimer, NewRun, PruneReport, RetryFrom, Revision, Run, RunDetail, RunFilter,
     RunGuard, RunPage, RunStatus, StatusCounts, TimerPurpose, TriggerKind, Wake,
 };
 pub use ops::misc::{MAX_KV_KEY, MAX_KV_VALUE};
-pub use read::MAX_PAGE;
 pub use secrets::{MasterKeySource, SecretValue};
 pub use step::{
     Attempt, AttemptEnd, AttemptOutcome, AttemptStart, ErrorKind, LogLevel, LogLine, NextState,

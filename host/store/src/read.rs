@@ -1,7 +1,5 @@
 //! Reads: each in its own redb read transaction, never through the writer.
 
-use std::ops::Bound;
-
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{Result, StorageContext, StoreError};
@@ -9,22 +7,16 @@ use crate::ops::load_run;
 use crate::ops::misc::{kv_key, validate_kv};
 use crate::secrets::check_secret_name;
 use crate::tables::{
-    self, ATTEMPTS, BY_STATUS, BY_WORKFLOW, BY_WORKFLOW_STATUS, COUNTS, CRON_LAST, KV, REVISIONS,
-    RUN_DATA, RUNS, RunData, SECRETS, TIMERS, check_name, count_key, get_json, key, name_key,
-    read_ts, trailing_id,
+    self, ATTEMPTS, BY_STATUS, COUNTS, CRON_LAST, KV, REVISIONS, RUN_DATA, RUNS, RunData, SECRETS,
+    TIMERS, check_name, count_key, get_json, key, name_key, read_ts, status_key_id,
 };
 use crate::{
-    Attempt, Revision, Run, RunDetail, RunFilter, RunId, RunPage, RunStatus, SecretValue,
-    StatusCounts, Store, Timestamp,
+    Attempt, Revision, Run, RunDetail, RunId, RunStatus, SecretValue, StatusCounts, Store,
+    Timestamp,
 };
 
-/// Largest page [`Store::list_runs`] returns.
-pub const MAX_PAGE: usize = 1000;
-
-type Bytes = &'static [u8];
-
 impl Store {
-    fn read_tx(&self) -> Result<ReadTransaction> {
+    pub(crate) fn read_tx(&self) -> Result<ReadTransaction> {
         self.inner
             .db
             .begin_read()
@@ -72,52 +64,6 @@ impl Store {
         }))
     }
 
-    /// One page of runs matching `filter`, newest first. Pass the previous
-    /// page's `next_cursor` to continue; `limit` is 1 to [`MAX_PAGE`].
-    pub async fn list_runs(
-        &self,
-        filter: &RunFilter,
-        cursor: Option<RunId>,
-        limit: usize,
-    ) -> Result<RunPage> {
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(StoreError::Invalid {
-                what: "page size",
-                reason: format!("{limit}: must be 1 to {MAX_PAGE}"),
-            });
-        }
-        if let Some(wf) = &filter.workflow_id {
-            check_name("workflow id", wf)?;
-        }
-        let tx = self.read_tx()?;
-        let (ids, more) = match (&filter.workflow_id, filter.status) {
-            (None, None) => page_ids(&Self::table(&tx, RUNS)?, &[], cursor, limit)?,
-            (None, Some(s)) => page_ids(&Self::table(&tx, BY_STATUS)?, &[s.code()], cursor, limit)?,
-            (Some(wf), None) => page_ids(
-                &Self::table(&tx, BY_WORKFLOW)?,
-                &name_key(wf),
-                cursor,
-                limit,
-            )?,
-            (Some(wf), Some(s)) => {
-                let prefix = key(&[&name_key(wf), &[s.code()]]);
-                page_ids(
-                    &Self::table(&tx, BY_WORKFLOW_STATUS)?,
-                    &prefix,
-                    cursor,
-                    limit,
-                )?
-            }
-        };
-        let runs_table = Self::table(&tx, RUNS)?;
-        let runs = ids
-            .iter()
-            .map(|id| load_run(&runs_table, *id))
-            .collect::<Result<Vec<_>>>()?;
-        let next_cursor = if more { ids.last().copied() } else { None };
-        Ok(RunPage { runs, next_cursor })
-    }
-
     /// Number of runs in each status, store-wide or for one workflow.
     pub async fn count_runs(&self, workflow_id: Option<&str>) -> Result<StatusCounts> {
         if let Some(wf) = workflow_id {
@@ -148,7 +94,7 @@ impl Store {
             .during("reading running runs")?
         {
             let (k, _) = entry.during("reading running runs")?;
-            if let Some(id) = trailing_id(k.value()) {
+            if let Some(id) = status_key_id(k.value()) {
                 out.push(load_run(&runs_table, id)?);
             }
         }
@@ -220,43 +166,4 @@ impl Store {
         }
         Ok(names)
     }
-}
-
-/// Run ids under `prefix`, newest first, strictly older than `cursor`, at
-/// most `limit`; and whether more follow.
-fn page_ids<V: redb::Value + 'static>(
-    table: &ReadOnlyTable<Bytes, V>,
-    prefix: &[u8],
-    cursor: Option<RunId>,
-    limit: usize,
-) -> Result<(Vec<RunId>, bool)> {
-    let lower = prefix.to_vec();
-    let upper = match cursor {
-        Some(c) => key(&[prefix, &c.to_bytes()]),
-        None => key(&[prefix, &[0xff; 16]]),
-    };
-    let upper_bound = match cursor {
-        Some(_) => Bound::Excluded(upper.as_slice()),
-        None => Bound::Included(upper.as_slice()),
-    };
-    let range = table
-        .range::<&[u8]>((Bound::Included(lower.as_slice()), upper_bound))
-        .during("listing runs")?;
-    let mut ids = Vec::with_capacity(limit);
-    let mut more = false;
-    for entry in range.rev() {
-        let (k, _) = entry.during("listing runs")?;
-        let k = k.value();
-        if k.len() != prefix.len() + 16 {
-            continue;
-        }
-        if ids.len() == limit {
-            more = true;
-            break;
-        }
-        if let Some(id) = trailing_id(k) {
-            ids.push(id);
-        }
-    }
-    Ok((ids, more))
 }

@@ -132,6 +132,7 @@ impl Store {
         drop(Tables::open(&tx)?);
         tx.delete_table(crate::tables::LEGACY_QUEUE)
             .during("dropping the legacy run queue")?;
+        crate::migrate::upgrade(&tx)?;
         tx.commit().during("creating the tables")?;
         let (master, master_key_created) = MasterKey::load(&options.master_key)?;
         let db = Arc::new(db);

@@ -24,12 +24,12 @@ pub(crate) const RUNS: Def = TableDefinition::new("runs");
 pub(crate) const RUN_DATA: Def = TableDefinition::new("run_data");
 /// run id ‖ seq (u32) → [`crate::Attempt`] (JSON).
 pub(crate) const ATTEMPTS: Def = TableDefinition::new("attempts");
-/// status (u8) ‖ run id. The `queued` entries are the run queue, oldest
-/// first.
+/// status (u8) ‖ run id ‖ workflow: every run under its status (see
+/// [`status_key`]). The `queued` entries are the run queue, oldest first.
 pub(crate) const BY_STATUS: IndexDef = TableDefinition::new("runs_by_status");
-/// workflow ‖ run id.
-pub(crate) const BY_WORKFLOW: IndexDef = TableDefinition::new("runs_by_workflow");
-/// workflow ‖ status (u8) ‖ run id.
+/// workflow ‖ status (u8) ‖ run id, for the statuses
+/// [`in_workflow_index`] names: a run's own workflow and status, without
+/// scanning other workflows' runs.
 pub(crate) const BY_WORKFLOW_STATUS: IndexDef = TableDefinition::new("runs_by_workflow_status");
 /// finished at (u64) ‖ run id: finished runs, oldest first, for pruning.
 pub(crate) const BY_FINISH: IndexDef = TableDefinition::new("runs_by_finish");
@@ -38,6 +38,10 @@ pub(crate) const COUNTS: CountDef = TableDefinition::new("run_counts");
 /// A run queue kept apart by stores written before the queue became the
 /// `queued` part of [`BY_STATUS`]: dropped at open.
 pub(crate) const LEGACY_QUEUE: IndexDef = TableDefinition::new("queue");
+/// workflow ‖ run id: a per-workflow index kept by stores of format 1,
+/// where listing by workflow now merges [`BY_STATUS`] and
+/// [`BY_WORKFLOW_STATUS`]. Dropped when such a store is upgraded.
+pub(crate) const LEGACY_BY_WORKFLOW: IndexDef = TableDefinition::new("runs_by_workflow");
 /// due (u64) ‖ run id: the pending timers, earliest first.
 pub(crate) const TIMERS: IndexDef = TableDefinition::new("timers");
 /// workflow ‖ hash → [`crate::Revision`] (JSON).
@@ -60,6 +64,13 @@ pub(crate) const SECRETS: Def = TableDefinition::new("secrets");
 /// `META` key: cron slots before this time are refused (their records may
 /// have been pruned).
 pub(crate) const META_CRON_HORIZON: &[u8] = b"cron_horizon";
+
+/// `META` key: the layout of the run indexes (see [`STORE_FORMAT`]).
+pub(crate) const META_FORMAT: &[u8] = b"format";
+/// The index layout this build writes. Format 1 (no `META_FORMAT` entry)
+/// kept a `workflow ‖ run id` index and listed queued and running runs in
+/// [`BY_WORKFLOW_STATUS`], and its [`BY_STATUS`] keys had no workflow.
+pub(crate) const STORE_FORMAT: u64 = 2;
 
 /// Longest workflow id, plugin name or secret name accepted.
 pub(crate) const MAX_NAME: usize = 256;
@@ -102,6 +113,33 @@ pub(crate) fn trailing_id(key: &[u8]) -> Option<RunId> {
 pub(crate) fn read_ts(bytes: &[u8], at: usize) -> Option<Timestamp> {
     let raw: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
     Some(Timestamp::from_millis(u64::from_be_bytes(raw)))
+}
+
+/// Whether runs in `status` have a [`BY_WORKFLOW_STATUS`] entry.
+///
+/// `queued` and `running` do not: every run passes through both, so
+/// indexing them twice would add four index writes to each run on the
+/// store's hottest path. The running set is bounded by the workers' slots,
+/// and the queue is short unless work is backing up; a per-workflow listing
+/// of either filters [`BY_STATUS`] by the workflow its keys end with.
+pub(crate) fn in_workflow_index(status: RunStatus) -> bool {
+    !matches!(status, RunStatus::Queued | RunStatus::Running)
+}
+
+/// A [`BY_STATUS`] key: status, run id, then the workflow as a name key.
+pub(crate) fn status_key(status: RunStatus, id: RunId, workflow: &str) -> Vec<u8> {
+    key(&[&[status.code()], &id.to_bytes(), &name_key(workflow)])
+}
+
+/// Reads the run id of a [`BY_STATUS`] key.
+pub(crate) fn status_key_id(key: &[u8]) -> Option<RunId> {
+    let bytes: [u8; 16] = key.get(1..17)?.try_into().ok()?;
+    Some(RunId::from_bytes(bytes))
+}
+
+/// A [`BY_WORKFLOW_STATUS`] key.
+pub(crate) fn workflow_status_key(workflow: &str, status: RunStatus, id: RunId) -> Vec<u8> {
+    key(&[&name_key(workflow), &[status.code()], &id.to_bytes()])
 }
 
 /// Count key for a status, store-wide or within one workflow.
@@ -151,7 +189,6 @@ pub(crate) struct Tables<'t> {
     pub run_data: redb::Table<'t, &'static [u8], &'static [u8]>,
     pub attempts: redb::Table<'t, &'static [u8], &'static [u8]>,
     pub by_status: redb::Table<'t, &'static [u8], ()>,
-    pub by_workflow: redb::Table<'t, &'static [u8], ()>,
     pub by_workflow_status: redb::Table<'t, &'static [u8], ()>,
     pub by_finish: redb::Table<'t, &'static [u8], ()>,
     pub counts: redb::Table<'t, &'static [u8], u64>,
@@ -177,7 +214,6 @@ impl<'t> Tables<'t> {
             run_data: tx.open_table(RUN_DATA).during(ctx)?,
             attempts: tx.open_table(ATTEMPTS).during(ctx)?,
             by_status: tx.open_table(BY_STATUS).during(ctx)?,
-            by_workflow: tx.open_table(BY_WORKFLOW).during(ctx)?,
             by_workflow_status: tx.open_table(BY_WORKFLOW_STATUS).during(ctx)?,
             by_finish: tx.open_table(BY_FINISH).during(ctx)?,
             counts: tx.open_table(COUNTS).during(ctx)?,

@@ -15,7 +15,10 @@ pub(crate) mod timers;
 use redb::ReadableTable;
 
 use crate::error::{Result, StorageContext, StoreError};
-use crate::tables::{self, Tables, count_key, encode, get_json, key, name_key, ts};
+use crate::tables::{
+    self, Tables, count_key, encode, get_json, in_workflow_index, key, status_key, ts,
+    workflow_status_key,
+};
 use crate::{Run, RunId, RunStatus};
 
 /// Loads a run header or fails with `RunNotFound`.
@@ -26,12 +29,34 @@ where
     get_json(runs, "runs", &id.to_bytes())?.ok_or(StoreError::RunNotFound { run: id })
 }
 
-fn status_keys(run: &Run, status: RunStatus) -> (Vec<u8>, Vec<u8>) {
-    let id = run.id.to_bytes();
-    (
-        key(&[&[status.code()], &id]),
-        key(&[&name_key(&run.workflow_id), &[status.code()], &id]),
-    )
+/// Removes `run`'s status index entries for `status`.
+fn unindex_status(t: &mut Tables<'_>, run: &Run, status: RunStatus) -> Result<()> {
+    let ctx = "updating the status indexes";
+    let global = status_key(status, run.id, &run.workflow_id);
+    t.by_status.remove(global.as_slice()).during(ctx)?;
+    if in_workflow_index(status) {
+        let per_wf = workflow_status_key(&run.workflow_id, status, run.id);
+        t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
+    }
+    t.count(count_key(None, status), -1);
+    t.count(count_key(Some(&run.workflow_id), status), -1);
+    Ok(())
+}
+
+/// Adds `run`'s status index entries for its status.
+fn index_status(t: &mut Tables<'_>, run: &Run) -> Result<()> {
+    let ctx = "updating the status indexes";
+    let global = status_key(run.status, run.id, &run.workflow_id);
+    t.by_status.insert(global.as_slice(), ()).during(ctx)?;
+    if in_workflow_index(run.status) {
+        let per_wf = workflow_status_key(&run.workflow_id, run.status, run.id);
+        t.by_workflow_status
+            .insert(per_wf.as_slice(), ())
+            .during(ctx)?;
+    }
+    t.count(count_key(None, run.status), 1);
+    t.count(count_key(Some(&run.workflow_id), run.status), 1);
+    Ok(())
 }
 
 fn finish_key(run: &Run, at: crate::Timestamp) -> Vec<u8> {
@@ -52,27 +77,11 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
         .insert(&id[..], encode("run", new)?.as_slice())
         .during(ctx)?;
 
-    if old.is_none() {
-        let by_wf = key(&[&name_key(&new.workflow_id), &id]);
-        t.by_workflow.insert(by_wf.as_slice(), ()).during(ctx)?;
-    }
-
-    let old_status = old.map(|r| r.status);
-    if old_status != Some(new.status) {
-        if let (Some(old), Some(status)) = (old, old_status) {
-            let (global, per_wf) = status_keys(old, status);
-            t.by_status.remove(global.as_slice()).during(ctx)?;
-            t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
-            t.count(count_key(None, status), -1);
-            t.count(count_key(Some(&old.workflow_id), status), -1);
+    if old.map(|r| r.status) != Some(new.status) {
+        if let Some(old) = old {
+            unindex_status(t, old, old.status)?;
         }
-        let (global, per_wf) = status_keys(new, new.status);
-        t.by_status.insert(global.as_slice(), ()).during(ctx)?;
-        t.by_workflow_status
-            .insert(per_wf.as_slice(), ())
-            .during(ctx)?;
-        t.count(count_key(None, new.status), 1);
-        t.count(count_key(Some(&new.workflow_id), new.status), 1);
+        index_status(t, new)?;
     }
 
     let old_wake = old.and_then(|r| r.wake.as_ref());
@@ -116,13 +125,7 @@ pub(crate) fn delete_run(t: &mut Tables<'_>, run: &Run) -> Result<()> {
     t.attempts
         .retain_in(&first[..]..=&last[..], |_, _| false)
         .during(ctx)?;
-    let by_wf = key(&[&name_key(&run.workflow_id), &id]);
-    t.by_workflow.remove(by_wf.as_slice()).during(ctx)?;
-    let (global, per_wf) = status_keys(run, run.status);
-    t.by_status.remove(global.as_slice()).during(ctx)?;
-    t.by_workflow_status.remove(per_wf.as_slice()).during(ctx)?;
-    t.count(count_key(None, run.status), -1);
-    t.count(count_key(Some(&run.workflow_id), run.status), -1);
+    unindex_status(t, run, run.status)?;
     if let Some(wake) = &run.wake {
         t.timers
             .remove(timer_key(run, wake.due).as_slice())

@@ -5,7 +5,8 @@ use redb::ReadableTable;
 use super::{load_run, put_run};
 use crate::error::{Result, StorageContext, StoreError};
 use crate::tables::{
-    META_CRON_HORIZON, RunData, Tables, check_name, encode, key, name_key, read_ts, trailing_id, ts,
+    META_CRON_HORIZON, RunData, Tables, check_name, encode, key, name_key, read_ts, status_key_id,
+    trailing_id, ts,
 };
 use crate::writer::Op;
 use crate::{CreateOutcome, NewRun, RetryFrom, Run, RunGuard, RunId, RunStatus, Timestamp};
@@ -255,7 +256,7 @@ impl Op for Claim {
         let range = t.by_status.range(&queued[..]..&after[..]);
         for entry in range.during("reading the queue")?.take(self.max) {
             let (k, _) = entry.during("reading the queue")?;
-            let id = trailing_id(k.value()).ok_or_else(|| StoreError::Invalid {
+            let id = status_key_id(k.value()).ok_or_else(|| StoreError::Invalid {
                 what: "queue entry",
                 reason: "not a run id".into(),
             })?;

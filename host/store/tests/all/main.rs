@@ -13,3 +13,4 @@ mod secrets;
 mod steps;
 mod support;
 mod timers;
+mod upgrade;
