@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod codec;
 mod error;
 mod id;
 mod list;

@@ -8,11 +8,11 @@
 
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use crate::Run;
+use crate::codec::decode_run;
 use crate::error::{Result, StorageContext};
 use crate::tables::{
     BY_STATUS, BY_WORKFLOW_STATUS, LEGACY_BY_WORKFLOW, META, META_FORMAT, RUNS, STORE_FORMAT,
-    decode, in_workflow_index, status_key, workflow_status_key,
+    in_workflow_index, status_key, workflow_status_key,
 };
 
 /// Brings the indexes in `tx` to [`STORE_FORMAT`]; returns the format the
@@ -47,7 +47,7 @@ fn reindex_runs(tx: &WriteTransaction) -> Result<()> {
     let mut n = 0u64;
     for entry in runs.iter().during(ctx)? {
         let (_, value) = entry.during(ctx)?;
-        let run: Run = decode("runs", value.value())?;
+        let run = decode_run(value.value())?;
         let k = status_key(run.status, run.id, &run.workflow_id);
         by_status.insert(k.as_slice(), ()).during(ctx)?;
         if !in_workflow_index(run.status) {

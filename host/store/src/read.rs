@@ -8,7 +8,7 @@ use crate::ops::misc::{kv_key, validate_kv};
 use crate::secrets::check_secret_name;
 use crate::tables::{
     self, ATTEMPTS, BY_STATUS, COUNTS, CRON_LAST, KV, REVISIONS, RUN_DATA, RUNS, RunData, SECRETS,
-    TIMERS, check_name, count_key, get_json, key, name_key, read_ts, status_key_id,
+    TIMERS, check_name, count_key, get_json, get_run, key, name_key, read_ts, status_key_id,
 };
 use crate::{
     Attempt, Revision, Run, RunDetail, RunId, RunStatus, SecretValue, StatusCounts, Store,
@@ -33,14 +33,13 @@ impl Store {
     /// A run's header.
     pub async fn run(&self, id: RunId) -> Result<Option<Run>> {
         let tx = self.read_tx()?;
-        get_json(&Self::table(&tx, RUNS)?, "runs", &id.to_bytes())
+        get_run(&Self::table(&tx, RUNS)?, id)
     }
 
     /// A run with its payload, input and every attempt (oldest first).
     pub async fn run_detail(&self, id: RunId) -> Result<Option<RunDetail>> {
         let tx = self.read_tx()?;
-        let Some(run) = get_json::<Run, _>(&Self::table(&tx, RUNS)?, "runs", &id.to_bytes())?
-        else {
+        let Some(run) = get_run(&Self::table(&tx, RUNS)?, id)? else {
             return Ok(None);
         };
         let data: RunData = get_json(&Self::table(&tx, RUN_DATA)?, "run_data", &id.to_bytes())?

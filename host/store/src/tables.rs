@@ -168,6 +168,17 @@ pub(crate) fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> 
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { table, source })
 }
 
+/// Reads and decodes one run header.
+pub(crate) fn get_run<R>(runs: &R, id: RunId) -> Result<Option<crate::Run>>
+where
+    R: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    match runs.get(&id.to_bytes()[..]).during("reading a run")? {
+        Some(guard) => crate::codec::decode_run(guard.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Reads and decodes one JSON record.
 pub(crate) fn get_json<T, R>(table: &R, name: &'static str, k: &[u8]) -> Result<Option<T>>
 where

@@ -14,10 +14,10 @@ pub(crate) mod timers;
 
 use redb::ReadableTable;
 
+use crate::codec::encode_run;
 use crate::error::{Result, StorageContext, StoreError};
 use crate::tables::{
-    self, Tables, count_key, encode, get_json, in_workflow_index, key, status_key, ts,
-    workflow_status_key,
+    self, Tables, count_key, get_run, in_workflow_index, key, status_key, ts, workflow_status_key,
 };
 use crate::{Run, RunId, RunStatus};
 
@@ -26,7 +26,7 @@ pub(crate) fn load_run<R>(runs: &R, id: RunId) -> Result<Run>
 where
     R: ReadableTable<&'static [u8], &'static [u8]>,
 {
-    get_json(runs, "runs", &id.to_bytes())?.ok_or(StoreError::RunNotFound { run: id })
+    get_run(runs, id)?.ok_or(StoreError::RunNotFound { run: id })
 }
 
 /// Removes `run`'s status index entries for `status`.
@@ -74,7 +74,7 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
     let id = new.id.to_bytes();
     let ctx = "writing a run";
     t.runs
-        .insert(&id[..], encode("run", new)?.as_slice())
+        .insert(&id[..], encode_run(new)?.as_slice())
         .during(ctx)?;
 
     if old.map(|r| r.status) != Some(new.status) {

@@ -1,11 +1,14 @@
 //! A store whose run indexes were written in format 1 is upgraded when it
-//! opens: listings, the queue and the counts still follow the run headers.
+//! opens: listings, the queue and the counts still follow the run headers,
+//! and its JSON run headers are still read.
 //!
 //! Format 1 laid the indexes out as `status ‖ run id`, `workflow ‖ run id`
 //! and `workflow ‖ status ‖ run id` for every status (workflow names as a
 //! `u16` big-endian length then the bytes); it had no `format` entry.
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
+};
 use relais_store::{Run, RunStatus};
 
 use crate::listing::{assert_listings_follow_the_headers, populate};
@@ -28,24 +31,23 @@ fn name_key(name: &str) -> Vec<u8> {
     out
 }
 
-/// Rewrites the run indexes of the store file at `path` as format 1 did.
-fn downgrade(path: &std::path::Path) {
+/// Rewrites the run indexes of the store file at `path` as format 1 did
+/// for `runs` (every run in it), and its run headers as the JSON it wrote.
+fn downgrade(path: &std::path::Path, runs: &[Run]) {
     let db = Database::open(path).unwrap();
     let tx = db.begin_write().unwrap();
     {
-        let runs = tx.open_table(RUNS).unwrap();
+        let mut table = tx.open_table(RUNS).unwrap();
         let mut by_status = tx.open_table(BY_STATUS).unwrap();
         let mut by_workflow = tx.open_table(BY_WORKFLOW).unwrap();
         let mut by_workflow_status = tx.open_table(BY_WORKFLOW_STATUS).unwrap();
         by_status.retain(|_, ()| false).unwrap();
-        for entry in runs.iter().unwrap() {
-            let (_, value) = entry.unwrap();
-            let run: Run = serde_json::from_slice(value.value()).unwrap();
-            let (id, s, wf) = (
-                run.id.to_bytes(),
-                code(run.status),
-                name_key(&run.workflow_id),
-            );
+        assert_eq!(table.len().unwrap(), runs.len() as u64);
+        for run in runs {
+            let id = run.id.to_bytes();
+            let json = serde_json::to_vec(run).unwrap();
+            table.insert(&id[..], json.as_slice()).unwrap();
+            let (s, wf) = (code(run.status), name_key(&run.workflow_id));
             by_status
                 .insert([&[s][..], &id].concat().as_slice(), ())
                 .unwrap();
@@ -65,14 +67,21 @@ async fn a_format_1_store_is_reindexed_when_it_opens() {
     let f = fixture().await;
     let ids = populate(&f.store, &f.rev).await;
     let counts = f.store.count_runs(Some("wf")).await.unwrap();
+    let mut runs = Vec::new();
+    for id in &ids {
+        runs.push(f.store.run(*id).await.unwrap().unwrap());
+    }
     let Fixture { dir, store, rev } = f;
     drop(store);
     let path = dir.path().join("relais.redb");
-    downgrade(&path);
+    downgrade(&path, &runs);
 
     let store = open_in(dir.path()).store;
     let f = Fixture { dir, store, rev };
     assert_listings_follow_the_headers(&f.store, &ids).await;
+    for run in &runs {
+        assert_eq!(f.store.run(run.id).await.unwrap().as_ref(), Some(run));
+    }
     assert_eq!(f.store.count_runs(Some("wf")).await.unwrap(), counts);
     // The queue still hands out the oldest queued runs first.
     let claimed = claim_all(&f.store, "w2").await;
