@@ -60,15 +60,18 @@ pub(crate) fn encode_run(run: &Run) -> Result<Vec<u8>> {
 
 /// Decodes a run header in either layout.
 pub(crate) fn decode_run(bytes: &[u8]) -> Result<Run> {
-    match bytes.first() {
-        Some(&RUN_V1) => Reader { bytes, at: 1 }
-            .run()
-            .map_err(|source| StoreError::Corrupt {
-                table: "runs",
-                source,
-            }),
-        _ => crate::tables::decode("runs", bytes),
-    }
+    let decoded = match bytes.first() {
+        Some(&RUN_V1) => Reader { bytes, at: 1 }.run(),
+        Some(b'{') => return crate::tables::decode("runs", bytes),
+        Some(v) => Err(serde_json::Error::custom(format!(
+            "run header version {v} is unknown to this build"
+        ))),
+        None => Err(serde_json::Error::custom("empty run header")),
+    };
+    decoded.map_err(|source| StoreError::Corrupt {
+        table: "runs",
+        source,
+    })
 }
 
 fn trigger_code(t: TriggerKind) -> u8 {
@@ -345,6 +348,8 @@ mod tests {
             err.contains("field trigger has an unknown value 9"),
             "{err}"
         );
-        assert!(decode_run(&[]).is_err());
+        assert!(decode_run(&[]).unwrap_err().to_string().contains("empty"));
+        let err = decode_run(&[7, 0, 0]).unwrap_err().to_string();
+        assert!(err.contains("version 7 is unknown"), "{err}");
     }
 }

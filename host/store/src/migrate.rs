@@ -9,7 +9,7 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use crate::codec::decode_run;
-use crate::error::{Result, StorageContext};
+use crate::error::{Result, StorageContext, StoreError};
 use crate::tables::{
     BY_STATUS, BY_WORKFLOW_STATUS, LEGACY_BY_WORKFLOW, META, META_FORMAT, RUNS, STORE_FORMAT,
     in_workflow_index, status_key, workflow_status_key,
@@ -26,6 +26,15 @@ pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<u64> {
         None if tx.open_table(RUNS).during(ctx)?.is_empty().during(ctx)? => STORE_FORMAT,
         None => 1,
     };
+    if format > STORE_FORMAT {
+        return Err(StoreError::Invalid {
+            what: "store format",
+            reason: format!(
+                "the file was written with index format {format}, newer than the \
+                 {STORE_FORMAT} this build knows: run the newer relais, or restore a backup"
+            ),
+        });
+    }
     if format < 2 {
         reindex_runs(tx)?;
     }

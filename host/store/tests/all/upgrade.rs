@@ -109,3 +109,25 @@ async fn a_format_1_store_is_reindexed_when_it_opens() {
         assert!(status > code(RunStatus::Running), "status code {status}");
     }
 }
+
+#[tokio::test]
+async fn a_store_from_a_newer_format_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_in(dir.path()).store);
+    let path = dir.path().join("relais.redb");
+    {
+        let db = Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert(&b"format"[..], 3)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let err = relais_store::Store::open(options(dir.path())).unwrap_err();
+    assert!(err.to_string().contains("index format 3"), "{err}");
+    let db = Database::open(&path).unwrap();
+    let tx = db.begin_read().unwrap();
+    let format = tx.open_table(META).unwrap().get(&b"format"[..]).unwrap();
+    assert_eq!(format.map(|g| g.value()), Some(3));
+}
