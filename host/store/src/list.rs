@@ -13,7 +13,7 @@
 
 use std::ops::Bound;
 
-use redb::{ReadOnlyTable, ReadTransaction};
+use redb::ReadOnlyTable;
 
 use crate::error::{Result, StorageContext, StoreError};
 use crate::ops::load_run;
@@ -66,9 +66,9 @@ impl Store {
             check_name("workflow id", wf)?;
         }
         let tx = self.read_tx()?;
-        let runs = open(&tx, RUNS)?;
-        let by_status = open(&tx, BY_STATUS)?;
-        let by_workflow_status = open(&tx, BY_WORKFLOW_STATUS)?;
+        let runs = Self::table(&tx, RUNS)?;
+        let by_status = Self::table(&tx, BY_STATUS)?;
+        let by_workflow_status = Self::table(&tx, BY_WORKFLOW_STATUS)?;
         let (ids, more) = match (&filter.workflow_id, filter.status) {
             (None, None) => Source {
                 table: &runs,
@@ -116,13 +116,6 @@ impl Store {
         let next_cursor = if more { ids.last().copied() } else { None };
         Ok(RunPage { runs, next_cursor })
     }
-}
-
-fn open<V: redb::Value + 'static>(
-    tx: &ReadTransaction,
-    def: redb::TableDefinition<'static, Bytes, V>,
-) -> Result<ReadOnlyTable<Bytes, V>> {
-    tx.open_table(def).during("opening a table")
 }
 
 impl<V: redb::Value + 'static> Source<'_, V> {

@@ -15,9 +15,9 @@ use crate::tables::{
     in_workflow_index, status_key, workflow_status_key,
 };
 
-/// Brings the indexes in `tx` to [`STORE_FORMAT`]; returns the format the
-/// store had. A store with no format entry and no runs is new.
-pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<u64> {
+/// Brings the indexes in `tx` to [`STORE_FORMAT`]. A store with no format
+/// entry and no runs is new; one with a newer format is refused.
+pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<()> {
     let ctx = "upgrading the store's indexes";
     let mut meta = tx.open_table(META).during(ctx)?;
     let found = meta.get(META_FORMAT).during(ctx)?.map(|g| g.value());
@@ -42,7 +42,7 @@ pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<u64> {
     if found != Some(STORE_FORMAT) {
         meta.insert(META_FORMAT, STORE_FORMAT).during(ctx)?;
     }
-    Ok(format)
+    Ok(())
 }
 
 /// Rebuilds the status index from the run headers and keeps only the

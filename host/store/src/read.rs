@@ -23,7 +23,7 @@ impl Store {
             .during("starting a read transaction")
     }
 
-    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    pub(crate) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
         tx: &ReadTransaction,
         def: TableDefinition<'static, K, V>,
     ) -> Result<ReadOnlyTable<K, V>> {

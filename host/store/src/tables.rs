@@ -18,7 +18,8 @@ type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
 type IndexDef = TableDefinition<'static, &'static [u8], ()>;
 type CountDef = TableDefinition<'static, &'static [u8], u64>;
 
-/// run id → [`crate::Run`] (JSON).
+/// run id → [`crate::Run`] (the binary layout of [`crate::codec`]; JSON in
+/// records written before it).
 pub(crate) const RUNS: Def = TableDefinition::new("runs");
 /// run id → [`RunData`] (JSON): written once at creation.
 pub(crate) const RUN_DATA: Def = TableDefinition::new("run_data");

@@ -29,9 +29,10 @@ where
     get_run(runs, id)?.ok_or(StoreError::RunNotFound { run: id })
 }
 
-/// Removes `run`'s status index entries for `status`.
-fn unindex_status(t: &mut Tables<'_>, run: &Run, status: RunStatus) -> Result<()> {
+/// Removes `run`'s status index entries (for the status it has).
+fn unindex_status(t: &mut Tables<'_>, run: &Run) -> Result<()> {
     let ctx = "updating the status indexes";
+    let status = run.status;
     let global = status_key(status, run.id, &run.workflow_id);
     t.by_status.remove(global.as_slice()).during(ctx)?;
     if in_workflow_index(status) {
@@ -79,7 +80,7 @@ pub(crate) fn put_run(t: &mut Tables<'_>, old: Option<&Run>, new: &Run) -> Resul
 
     if old.map(|r| r.status) != Some(new.status) {
         if let Some(old) = old {
-            unindex_status(t, old, old.status)?;
+            unindex_status(t, old)?;
         }
         index_status(t, new)?;
     }
@@ -125,7 +126,7 @@ pub(crate) fn delete_run(t: &mut Tables<'_>, run: &Run) -> Result<()> {
     t.attempts
         .retain_in(&first[..]..=&last[..], |_, _| false)
         .during(ctx)?;
-    unindex_status(t, run, run.status)?;
+    unindex_status(t, run)?;
     if let Some(wake) = &run.wake {
         t.timers
             .remove(timer_key(run, wake.due).as_slice())
