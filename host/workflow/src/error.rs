@@ -335,7 +335,7 @@ impl Diagnostic {
     pub fn snippet(&self, text: &str) -> String {
         let Some(line) = (self.loc.line as usize)
             .checked_sub(1)
-            .and_then(|i| text.lines().nth(i))
+            .and_then(|i| nth_line(text, i))
         else {
             return String::new();
         };
@@ -349,6 +349,25 @@ impl Diagnostic {
             .collect();
         format!("{pad} |\n{number} | {line}\n{pad} | {lead}^\n")
     }
+}
+
+/// Line `n` (0-based) of `text`, counted as YAML counts them: `\n`, `\r\n`
+/// and a lone `\r` each end a line.
+fn nth_line(text: &str, n: usize) -> Option<&str> {
+    let mut rest = text;
+    for _ in 0..n {
+        let end = rest.find(['\r', '\n'])?;
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + skip..];
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    Some(&rest[..rest.find(['\r', '\n']).unwrap_or(rest.len())])
 }
 
 impl fmt::Display for Diagnostic {
@@ -471,5 +490,18 @@ mod tests {
             none.to_string(),
             "x.yaml: expected at least one step that is not only a fallback"
         );
+    }
+
+    #[test]
+    fn snippets_count_lines_as_yaml_does() {
+        // YAML ends a line at a lone CR too: the parser's line 3 is `steps: 3`.
+        for text in ["id: x\r#\rsteps: 3\r", "id: x\r\n#\r\nsteps: 3\r\n"] {
+            let errors = crate::parse_workflow("x.yaml", text, &crate::Catalog::new()).unwrap_err();
+            let d = errors
+                .iter()
+                .find(|d| d.loc.line == 3)
+                .expect("an error on line 3");
+            assert!(d.snippet(text).contains("\n3 | steps: 3\n"), "{d}");
+        }
     }
 }
