@@ -28,7 +28,8 @@ pub struct HmacOptions {
     /// The header carrying the signature.
     pub header: HeaderName,
     /// Text before the signature, such as `sha256=`; empty for none. It must
-    /// be present exactly as written.
+    /// be present exactly as written, except for leading blanks, which HTTP
+    /// strips from every header value.
     pub prefix: String,
     /// How the signature is encoded after the prefix.
     pub encoding: Encoding,
@@ -63,8 +64,9 @@ pub fn verify_hmac_sha256(
         header: options.header.to_string(),
         reason,
     };
+    // The value arrives trimmed: so must the prefix be.
     let encoded = value
-        .strip_prefix(options.prefix.as_str())
+        .strip_prefix(options.prefix.trim_start())
         .ok_or_else(|| malformed("the signature does not start with the expected prefix"))?;
     let sent = match options.encoding {
         Encoding::Hex => {

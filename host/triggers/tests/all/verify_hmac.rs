@@ -228,6 +228,28 @@ fn every_hmac_configuration_round_trips() {
 }
 
 #[test]
+fn a_prefix_starting_with_blanks_still_verifies() {
+    // HTTP strips the blanks that start a header value, so a configured
+    // prefix's leading blanks can never arrive: they are not required.
+    let now = DateTime::<Utc>::UNIX_EPOCH;
+    for prefix in [" v1=", "\t v1=", " "] {
+        let scheme = Scheme::HmacSha256(HmacOptions {
+            header: HeaderName::from_static("x-sig"),
+            prefix: prefix.to_owned(),
+            encoding: Encoding::Hex,
+        });
+        let (name, value) = scheme.sign(GENERIC_SECRET, GENERIC_BODY, now);
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(&value).unwrap());
+        assert_eq!(
+            scheme.verify(GENERIC_SECRET, &headers, GENERIC_BODY, now),
+            Ok(()),
+            "prefix {prefix:?}"
+        );
+    }
+}
+
+#[test]
 fn errors_never_echo_the_secret_or_a_signature() {
     let error = github(
         "sha256=0000000000000000000000000000000000000000000000000000000000000000",
