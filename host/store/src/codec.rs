@@ -32,7 +32,7 @@ use crate::{Run, RunId, RunStatus, Timestamp, TriggerKind};
 const RUN_V1: u8 = 1;
 
 /// Encodes a run header.
-pub(crate) fn encode_run(run: &Run) -> Result<Vec<u8>> {
+pub fn encode_run(run: &Run) -> Result<Vec<u8>> {
     let mut w = Vec::with_capacity(128 + run.workflow_id.len() + run.revision.len());
     w.push(RUN_V1);
     w.extend_from_slice(&run.id.to_bytes());
@@ -59,7 +59,7 @@ pub(crate) fn encode_run(run: &Run) -> Result<Vec<u8>> {
 }
 
 /// Decodes a run header in either layout.
-pub(crate) fn decode_run(bytes: &[u8]) -> Result<Run> {
+pub fn decode_run(bytes: &[u8]) -> Result<Run> {
     let decoded = match bytes.first() {
         Some(&RUN_V1) => Reader { bytes, at: 1 }.run(),
         Some(b'{') => return crate::tables::decode("runs", bytes),

@@ -45,7 +45,7 @@
 //! # }
 //! ```
 
-mod codec;
+pub mod codec;
 mod error;
 mod id;
 mod list;
