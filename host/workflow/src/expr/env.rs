@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 
-use super::{ExprError, Form, Limits, Shape, Template, dates, shape};
+use super::{ExprError, Form, Limits, Shape, Template, dates, nesting, shape};
 
 /// The variable an expression's value is captured into.
 const CAPTURE: &str = "__relais_value";
@@ -135,6 +135,11 @@ impl TemplateSet {
             Form::Expression => format!("{{% set {CAPTURE} = ({body}\n) %}}"),
             Form::Text => body.to_owned(),
         };
+        if nesting::max_operators(&text) > nesting::MAX_OPERATORS {
+            return Err(ExprError::Syntax {
+                message: format!("a tag holds more than {} operators", nesting::MAX_OPERATORS),
+            });
+        }
         self.env
             .add_template_owned(name.clone(), text)
             .map_err(|e| ExprError::Syntax {

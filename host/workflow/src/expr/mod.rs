@@ -8,7 +8,7 @@
 //! - Undefined values are errors that name the path
 //!   (`steps.customer.output.emial is undefined`).
 //! - Every render has a fuel budget, a recursion limit and an output cap
-//!   ([`Limits`]).
+//!   ([`Limits`]); one tag holds at most 256 operators.
 //! - Expressions see only the context they are given; secrets are never in
 //!   it and no function reads them.
 //!
@@ -22,6 +22,7 @@
 
 mod dates;
 mod env;
+mod nesting;
 
 use std::sync::{Arc, OnceLock};
 
