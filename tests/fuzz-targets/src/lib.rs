@@ -25,9 +25,12 @@ pub use verify_stripe::verify_stripe;
 pub use verify_token::verify_token;
 pub use workflow::workflow;
 
+/// A fuzz target's body: panics when the input shows a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name: the name of its binary in `fuzz/` and of its
 /// folder in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("expr", expr),
     ("store_codec", store_codec),
     ("verify_hmac", verify_hmac),
