@@ -2,6 +2,7 @@
 //! `cargo build -p relais`, or point `RELAIS_BIN` at it).
 
 mod cli;
+mod config;
 mod crash;
 mod server;
 mod support;
