@@ -4,5 +4,6 @@
 mod cli;
 mod config;
 mod crash;
+mod docs;
 mod server;
 mod support;
