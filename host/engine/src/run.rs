@@ -24,6 +24,12 @@ use crate::invoke::{self, step_error};
 use crate::settle::Slot;
 
 /// Runs `run` until it finishes, waits, is cancelled or the engine stops.
+/// Every log line on the way carries the run's id and workflow.
+#[tracing::instrument(
+    name = "run",
+    skip_all,
+    fields(run_id = %run.id, workflow = run.workflow_id.as_str())
+)]
 pub(crate) async fn execute(inner: &Arc<Inner>, run: Run) {
     let id = run.id;
     if let Err(e) = execute_inner(inner, run).await {

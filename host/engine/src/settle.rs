@@ -73,6 +73,15 @@ impl Runner<'_> {
                 &result,
             );
         }
+        match &result {
+            Ok(_) => tracing::info!(step = step.id.as_str(), "step succeeded"),
+            Err(e) => tracing::info!(
+                step = step.id.as_str(),
+                kind = ?e.kind,
+                error = e.message.as_str(),
+                "step failed"
+            ),
+        }
         let outcome = match result {
             Ok(output) => AttemptOutcome::Succeeded { output },
             Err(error) => AttemptOutcome::Failed { error },

@@ -38,6 +38,9 @@ pub struct Config {
     /// How long run history is kept (`[retention]`).
     #[serde(default)]
     pub retention: RetentionSection,
+    /// The log's format and level (`[log]`).
+    #[serde(default)]
+    pub log: crate::logging::LogSection,
     /// Where the file came from, for messages.
     #[serde(skip)]
     pub source: String,
@@ -113,23 +116,63 @@ impl Config {
     }
 
     /// Loads `path`, or `./relais.toml` when present, or the embedded default.
+    /// Relative paths in a file are read from the file's folder, wherever
+    /// the command runs; those of the embedded default from the current one.
     pub fn load(path: Option<&Path>) -> Result<Self> {
-        let (text, source) = match path {
+        let (text, source, file) = match path {
             Some(p) => (
                 std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read config {}", p.display()))?,
                 p.display().to_string(),
+                Some(p),
             ),
             None if Path::new("relais.toml").exists() => (
                 std::fs::read_to_string("relais.toml").context("cannot read ./relais.toml")?,
                 "relais.toml".to_string(),
+                Some(Path::new("relais.toml")),
             ),
             None => (
                 EMBEDDED_DEFAULT.to_string(),
                 "<embedded default>".to_string(),
+                None,
             ),
         };
-        Self::parse(&text, &source)
+        let mut config = Self::parse(&text, &source)?;
+        if let Some(folder) = file.and_then(Path::parent) {
+            config.resolve_paths(folder);
+        }
+        Ok(config)
+    }
+
+    /// Makes every relative path of the configuration relative to `folder`
+    /// (the configuration file's): the data, plugins and workflows folders,
+    /// the mail relays' `password_file` and `ca_file`, and the plugins' TLS
+    /// `ca_file`s. Absolute paths are kept.
+    pub fn resolve_paths(&mut self, folder: &Path) {
+        let at = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = folder.join(&*p);
+            }
+        };
+        at(&mut self.data_dir);
+        at(&mut self.plugins_dir);
+        at(&mut self.workflows_dir);
+        for relay in self.mail_relays.values_mut() {
+            for p in [&mut relay.password_file, &mut relay.ca_file]
+                .into_iter()
+                .flatten()
+            {
+                at(p);
+            }
+        }
+        let plugins = std::iter::once(&mut self.plugin_defaults).chain(self.plugins.values_mut());
+        for settings in plugins {
+            for grant in settings.http.tls.values_mut() {
+                if let relais_runtime::TlsGrant::CaFile(p) = grant {
+                    at(p);
+                }
+            }
+        }
     }
 
     /// Parses configuration text; `source` names it in errors.
@@ -371,3 +414,6 @@ hosts = ["https://api.example.com"]
         );
     }
 }
+
+#[cfg(test)]
+mod path_tests;

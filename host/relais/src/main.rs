@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod logging;
 mod plugins;
 
 use std::path::PathBuf;
@@ -38,7 +39,12 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Serve webhooks, the API and the scheduler, and run workflows.
-    Serve,
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:9000
+        /// (default: `[server] listen` of the configuration).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Start a manual run of a workflow.
     Run(cmd::run::RunArgs),
     /// List, show, retry and cancel runs.
@@ -56,61 +62,50 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // `plugin` commands load the configuration themselves (`plugin new`
+    // needs none); the log takes its settings from it when it loads.
+    let config = config::Config::load(cli.config.as_deref());
+    let log = match &config {
+        Ok(c) => logging::init(&c.log, &c.source),
+        Err(_) => logging::init(&logging::LogSection::default(), ""),
+    };
+    if let Err(e) = log {
+        logging::error(format_args!("{e:#}"));
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            logging::error(format_args!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Plugin(c) => cmd::plugin::run(c, cli.config.as_deref()).await,
-            Command::Validate { paths } => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::validate::run(paths, &config).await
-            }
-            Command::Serve => {
-                let config = config::Config::load(cli.config.as_deref())?;
+            Command::Validate { paths } => cmd::validate::run(paths, &config?).await,
+            Command::Serve { listen } => {
+                let mut config = config?;
+                if let Some(address) = listen {
+                    config.server.listen = address;
+                }
                 cmd::serve::run(&config).await
             }
-            Command::Run(args) => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::run::run(args, &config).await
-            }
-            Command::Runs(c) => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::runs::run(c, &config).await
-            }
-            Command::Secret(c) => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::secret::run(c, &config).await
-            }
-            Command::Token(c) => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::token::run(c, &config).await
-            }
-            Command::Cron(c) => {
-                let config = config::Config::load(cli.config.as_deref())?;
-                cmd::cron::run(c, &config).await
-            }
+            Command::Run(args) => cmd::run::run(args, &config?).await,
+            Command::Runs(c) => cmd::runs::run(c, &config?).await,
+            Command::Secret(c) => cmd::secret::run(c, &config?).await,
+            Command::Token(c) => cmd::token::run(c, &config?).await,
+            Command::Cron(c) => cmd::cron::run(c, &config?).await,
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            logging::error(format_args!("{e:#}"));
             ExitCode::FAILURE
         }
     }

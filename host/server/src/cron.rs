@@ -140,7 +140,7 @@ impl Scheduler {
                     })?;
                 let result = match outcome {
                     CreateOutcome::Created(run) => {
-                        tracing::info!(workflow = %id, slot = %fire.utc_rfc3339(), %run, "cron fired");
+                        tracing::info!(workflow = %id, slot = %fire.utc_rfc3339(), run_id = %run, "cron fired");
                         "fired"
                     }
                     CreateOutcome::Existing(_) => "already_fired",

@@ -101,8 +101,12 @@ async fn handle(
         )
         .await?;
     let run = match outcome {
-        CreateOutcome::Created(id) => id,
+        CreateOutcome::Created(id) => {
+            tracing::info!(workflow = loaded.id(), run_id = %id, "webhook accepted");
+            id
+        }
         CreateOutcome::Existing(id) => {
+            tracing::info!(workflow = loaded.id(), run_id = %id, "webhook duplicate");
             let body = Json(json!({ "run_id": id.to_string(), "duplicate": true }));
             return Ok(("duplicate", (StatusCode::OK, body).into_response()));
         }

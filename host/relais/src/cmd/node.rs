@@ -14,7 +14,7 @@ use relais_workflow::{Catalog, WorkflowErrors};
 
 use crate::cmd::engine::EngineBackend;
 use crate::config::Config;
-use crate::plugins;
+use crate::{logging, plugins};
 
 /// Environment variable that, when set, holds the master key (64 hex
 /// characters) instead of `DATA_DIR/master.key`.
@@ -58,10 +58,10 @@ pub fn open_store(config: &Config) -> Result<Store> {
         anyhow::anyhow!("opening the store {}: {e}{hint}", path.display())
     })?;
     if opened.master_key_created {
-        eprintln!(
+        logging::warn(format_args!(
             "a new master key was created in {}: back it up, the secrets cannot be read without it",
             config.data_dir.join("master.key").display()
-        );
+        ));
     }
     Ok(opened.store)
 }
@@ -93,15 +93,15 @@ fn plugin_docs(plugins: &Plugins) -> Vec<PluginDoc> {
 /// The configured plugins, or none (with a warning) when the folder is missing.
 async fn load_plugins(config: &Config) -> Result<Plugins> {
     if !config.plugins_dir.is_dir() {
-        eprintln!(
-            "warning: plugins folder {} does not exist: no plugin is loaded (build them with scripts/build-plugins.sh)",
+        logging::warn(format_args!(
+            "plugins folder {} does not exist: no plugin is loaded (build them with scripts/build-plugins.sh)",
             config.plugins_dir.display()
-        );
+        ));
         return Ok(Plugins::default());
     }
     let (plugins, failures) = plugins::load_all(config).await?;
     for f in &failures {
-        eprintln!("warning: {f}");
+        logging::warn(f);
     }
     Ok(plugins)
 }
@@ -114,10 +114,10 @@ async fn load_workflows(
     if config.workflows_dir.is_dir() {
         return Ok(Workflows::load(&config.workflows_dir, catalog, store).await?);
     }
-    eprintln!(
-        "warning: workflows folder {} does not exist",
+    logging::warn(format_args!(
+        "workflows folder {} does not exist",
         config.workflows_dir.display()
-    );
+    ));
     Ok((
         Workflows::from_workflows(Vec::new(), store).await?,
         WorkflowErrors::default(),
@@ -146,7 +146,7 @@ impl Node {
                 let catalog = plugins.catalog()?;
                 let (loaded, errors) = load_workflows(config, &catalog, &store).await?;
                 for d in errors.iter() {
-                    eprintln!("warning: {d}");
+                    logging::warn(d);
                 }
                 (plugins, loaded)
             }

@@ -14,6 +14,7 @@ use relais_server::cron::Scheduler;
 use crate::cmd::control;
 use crate::cmd::node::{Load, Node};
 use crate::config::Config;
+use crate::logging;
 
 pub async fn run(config: &Config) -> Result<ExitCode> {
     let retention = config.retention()?;
@@ -45,21 +46,21 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let local = match control::bind(&socket) {
         Ok(l) => Some(l),
         Err(e) => {
-            eprintln!(
-                "warning: no control socket at {}: {e:#}; `relais runs`, `secret` and `token` need the server stopped",
+            logging::warn(format_args!(
+                "no control socket at {}: {e:#}; `relais runs`, `secret` and `token` need the server stopped",
                 socket.display()
-            );
+            ));
             None
         }
     };
     let ready = state.ready.clone();
     ready.store(true, Ordering::Relaxed);
-    eprintln!(
+    logging::say(format_args!(
         "relais listening on http://{address} ({} workflow(s), {} plugin(s)); control socket {}",
         workflows.iter().count(),
         state.plugins.len(),
         socket.display()
-    );
+    ));
     let local_task = local.map(|l| {
         let app = relais_server::local::local_app(state.clone());
         let mut stop = stop_rx.clone();
@@ -75,7 +76,7 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             ready.store(false, Ordering::Relaxed);
-            eprintln!("shutting down: no new requests");
+            logging::say("shutting down: no new requests");
         })
         .await
         .context("serving HTTP")?;
@@ -89,7 +90,7 @@ pub async fn run(config: &Config) -> Result<ExitCode> {
     let _ = std::fs::remove_file(&socket);
     engine.shutdown(grace).await;
     engine_task.abort();
-    eprintln!("stopped; unfinished runs stay queued for the next start");
+    logging::say("stopped; unfinished runs stay queued for the next start");
     Ok(ExitCode::SUCCESS)
 }
 

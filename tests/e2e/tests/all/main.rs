@@ -2,6 +2,8 @@
 //! `cargo build -p relais`, or point `RELAIS_BIN` at it).
 
 mod cli;
+mod config;
 mod crash;
+mod docs;
 mod server;
 mod support;

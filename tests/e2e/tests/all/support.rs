@@ -112,9 +112,21 @@ pub fn wait_listening(port: u16) {
 
 /// `relais -c CONFIG ARGS...` to completion: (success, stdout, stderr).
 pub fn relais(config: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let config = config.to_str().unwrap();
+    let all: Vec<&str> = ["-c", config]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    relais_in(&std::env::current_dir().unwrap(), &all, stdin)
+}
+
+/// `relais ARGS...` run in the folder `cwd`, to completion: (success,
+/// stdout, stderr).
+pub fn relais_in(cwd: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(relais_bin())
-        .arg("-c")
-        .arg(config)
+        .current_dir(cwd)
+        .env_remove("RELAIS_CONFIG")
+        .env_remove("RUST_LOG")
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -132,4 +144,24 @@ pub fn relais(config: &Path, args: &[&str], stdin: Option<&str>) -> (bool, Strin
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The bundled plugins' folder (`target/plugins`), built by
+/// `scripts/build-plugins.sh`.
+pub fn bundled_plugins() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins");
+    assert!(
+        dir.join("http.wasm").exists(),
+        "{} has no http.wasm: run scripts/build-plugins.sh",
+        dir.display()
+    );
+    dir.canonicalize().unwrap()
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
