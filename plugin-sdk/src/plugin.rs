@@ -35,7 +35,8 @@ pub struct Step {
 /// What a plugin says about itself (the contract's `plugin-info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PluginInfo {
-    /// Short machine name, used in workflows as `uses: NAME/STEP`.
+    /// Short machine name, used in workflows as `uses: NAME/STEP`: the host
+    /// loads `NAME.wasm` from its plugins folder only when it declares NAME.
     pub name: String,
     /// The plugin's own version.
     pub version: String,

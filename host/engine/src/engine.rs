@@ -96,8 +96,6 @@ pub(crate) struct Inner {
     active: Mutex<HashMap<RunId, AbortHandle>>,
     /// Per-workflow limits (`concurrency:`).
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// The loaded workflows, shared by their runs: id → (revision, workflow).
-    current: HashMap<String, (String, Arc<Workflow>)>,
     /// Older revisions of workflows, parsed on demand for runs that started
     /// before the files changed.
     revisions: Mutex<HashMap<(String, String), Arc<Workflow>>>,
@@ -119,10 +117,10 @@ impl Inner {
     /// The workflow a run executes: the loaded one when the revision
     /// matches, else the stored revision parsed again.
     pub(crate) async fn workflow_for(&self, run: &Run) -> Result<Arc<Workflow>, EngineError> {
-        if let Some((revision, wf)) = self.current.get(&run.workflow_id)
-            && *revision == run.revision
+        if let Some(loaded) = self.workflows.get(&run.workflow_id)
+            && loaded.revision == run.revision
         {
-            return Ok(wf.clone());
+            return Ok(loaded.workflow.clone());
         }
         let key = (run.workflow_id.clone(), run.revision.clone());
         if let Some(w) = self
@@ -168,15 +166,8 @@ impl Engine {
         plugins: Arc<Plugins>,
         config: EngineConfig,
     ) -> Engine {
-        let catalog = plugins.catalog().unwrap_or_default();
+        let catalog = plugins.catalog();
         let in_flight = config.runs_in_flight();
-        let current = workflows
-            .iter()
-            .map(|l| {
-                let id = l.workflow.id.as_str().to_owned();
-                (id, (l.revision.clone(), Arc::new(l.workflow.clone())))
-            })
-            .collect();
         Engine {
             inner: Arc::new(Inner {
                 kv: Arc::new(StoreKv(store.clone())),
@@ -194,7 +185,6 @@ impl Engine {
                 stop: Notify::new(),
                 active: Mutex::new(HashMap::new()),
                 limits: Mutex::new(HashMap::new()),
-                current,
                 revisions: Mutex::new(HashMap::new()),
             }),
         }

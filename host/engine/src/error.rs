@@ -44,6 +44,20 @@ pub enum EngineError {
     /// A plugin describes a step whose input schema does not compile.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// Two plugin files are loaded under one name.
+    #[error(
+        "plugin name {name:?} is given to both {} and {}: rename one file, or name one of them in the configuration ([plugins.OTHER] file = \"...\")",
+        first.display(),
+        second.display()
+    )]
+    PluginNameTaken {
+        /// The name.
+        name: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
     /// A run names a workflow revision that cannot be used.
     #[error("run {run}: {message}")]
     Revision {

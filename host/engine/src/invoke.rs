@@ -112,10 +112,17 @@ pub(crate) async fn call_plugin(
             message: l.message,
         })
         .collect();
-    Called {
-        result: outcome.result.map_err(|e| translate(&e)),
-        logs,
-    }
+    let result = outcome
+        .result
+        .map_err(|e| translate(&e))
+        .and_then(|output| {
+            inner
+                .plugins
+                .check_output(&call.uses.plugin, &call.uses.step, &output)
+                .map(|()| output)
+                .map_err(|message| step_error(ErrorKind::Fatal, message))
+        });
+    Called { result, logs }
 }
 
 fn level(level: &str) -> LogLevel {

@@ -39,8 +39,8 @@
 //! # async fn demo(store: relais_store::Store, runtime: relais_runtime::Runtime) -> Result<(), relais_engine::EngineError> {
 //! use std::sync::Arc;
 //! use relais_engine::*;
-//! let (plugins, _problems) = Plugins::load(&runtime, "plugins".as_ref(), |_| Default::default()).await?;
-//! let (workflows, _errors) = Workflows::load("workflows".as_ref(), &plugins.catalog()?, &store).await?;
+//! let (plugins, _problems) = Plugins::load(&runtime, "plugins".as_ref(), [], |_| Default::default()).await?;
+//! let (workflows, _errors) = Workflows::load("workflows".as_ref(), &plugins.catalog(), &store).await?;
 //! let engine = Engine::new(store, Arc::new(workflows), Arc::new(plugins), EngineConfig::default());
 //! engine.start();
 //! let created = engine
@@ -68,7 +68,7 @@ mod workflows;
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
 pub use kv::StoreKv;
-pub use plugins::{Plugins, file_stem};
+pub use plugins::{PluginOptions, PluginSource, Plugins, file_stem, load_source, plugin_sources};
 pub use workflows::{Loaded, Workflows};
 
 use relais_store::{RunId, Store};

@@ -1,4 +1,7 @@
-//! The loaded workflows, each with the hash of its stored revision.
+//! The workflow registry: the loaded workflows, each with the hash of its
+//! stored revision, by id and by webhook path, and the files that did not
+//! load. One `Arc<Workflows>` is shared by the engine, the server and the
+//! cron scheduler.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -12,23 +15,32 @@ use crate::EngineError;
 /// A workflow and the content hash of its stored revision.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The validated workflow.
-    pub workflow: Workflow,
+    /// The validated workflow (shared with the runs that execute it).
+    pub workflow: Arc<Workflow>,
     /// The revision's hash (`Store::put_revision`), stamped on its runs.
     pub revision: String,
 }
 
+impl Loaded {
+    /// The workflow's id.
+    pub fn id(&self) -> &str {
+        self.workflow.id.as_str()
+    }
+}
+
 /// Loaded workflows (validated against the plugin catalog), by id and by
-/// webhook path.
+/// webhook path, and the problems of the files that did not load.
 #[derive(Debug, Default)]
 pub struct Workflows {
     by_id: BTreeMap<String, Arc<Loaded>>,
     by_hook: HashMap<String, Arc<Loaded>>,
+    errors: WorkflowErrors,
 }
 
 impl Workflows {
     /// Parses every workflow file of `dir` against `catalog`, stores each
-    /// source as a revision, and returns the valid ones plus every error.
+    /// source as a revision, and returns the valid ones plus every error
+    /// (also kept: [`Workflows::errors`]).
     pub async fn load(
         dir: &Path,
         catalog: &Catalog,
@@ -40,21 +52,8 @@ impl Workflows {
                 source,
             })?;
         let validated = relais_workflow::validate_files(&files, catalog);
-        let mut out = Workflows::default();
-        for workflow in validated.workflows {
-            let put = store
-                .put_revision(
-                    workflow.id.as_str(),
-                    &workflow.source.text,
-                    &workflow.source.path.display().to_string(),
-                    Timestamp::now(),
-                )
-                .await?;
-            out.insert(Loaded {
-                workflow,
-                revision: put.hash,
-            });
-        }
+        let mut out = Workflows::from_workflows(validated.workflows, store).await?;
+        out.errors = validated.errors.clone();
         Ok((out, validated.errors))
     }
 
@@ -76,7 +75,7 @@ impl Workflows {
                 )
                 .await?;
             out.insert(Loaded {
-                workflow,
+                workflow: Arc::new(workflow),
                 revision: put.hash,
             });
         }
@@ -88,8 +87,7 @@ impl Workflows {
         if let Trigger::Webhook(hook) = &loaded.workflow.trigger {
             self.by_hook.insert(hook.path.clone(), loaded.clone());
         }
-        self.by_id
-            .insert(loaded.workflow.id.as_str().to_owned(), loaded);
+        self.by_id.insert(loaded.id().to_owned(), loaded);
     }
 
     /// The workflow with this id.
@@ -115,5 +113,10 @@ impl Workflows {
     /// True when no workflow is loaded.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// The problems of the workflow files that did not load.
+    pub fn errors(&self) -> &WorkflowErrors {
+        &self.errors
     }
 }

@@ -15,13 +15,18 @@ pub fn runtime(config: &Config) -> Result<Runtime> {
     })?)
 }
 
-/// Loads every plugin of the configured folder with its settings. Returns
-/// the plugins that loaded and a message for each that did not. A missing
-/// folder is an error that says how to build the bundled plugins.
+/// Loads every plugin of the configured folder and every plugin named with
+/// its file, each with its settings. Returns the plugins that loaded and a
+/// message for each that did not. A missing folder is an error that says
+/// how to build the bundled plugins; a name given to two files is an error
+/// naming both.
 pub async fn load_all(config: &Config) -> Result<(Plugins, Vec<String>)> {
     let runtime = runtime(config)?;
-    Ok(Plugins::load(&runtime, &config.plugins_dir, |stem| {
-        config.plugin_settings(stem)
-    })
+    Ok(Plugins::load(
+        &runtime,
+        &config.plugins_dir,
+        config.named_plugins(),
+        |name| config.plugin_options(name),
+    )
     .await?)
 }

@@ -50,6 +50,6 @@ pub use mail::{
     MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_INVOCATION, MailRelay, MailRelayError, MailTls,
 };
 pub use plugin::{Plugin, PluginInfo, PluginSettings, StepInfo};
-pub use runtime::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig};
+pub use runtime::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig, file_stem};
 pub use secrets::{SecretValue, Secrets};
 pub use tls::{Fingerprint, FingerprintError, OPERATOR_TRUST, TLS_HEADER, TlsError, TlsGrant};

@@ -32,7 +32,8 @@ pub struct PluginSettings {
 /// A plugin's description, as returned by its `describe` export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfo {
-    /// Name used in workflows (`uses: NAME/STEP`).
+    /// The name the plugin declares. Only informative: it is known by the
+    /// name the operator loads it under ([`Plugin::name`]).
     pub name: String,
     /// The plugin's version.
     pub version: String,
@@ -82,7 +83,7 @@ pub struct Plugin {
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
-            .field("name", &self.inner.info.name)
+            .field("name", &self.inner.name)
             .field("path", &self.inner.path)
             .finish()
     }
@@ -100,6 +101,7 @@ fn valid_name(name: &str) -> bool {
 impl Plugin {
     pub(crate) async fn new(
         runtime: Runtime,
+        name: &str,
         path: PathBuf,
         component: Component,
         mut settings: PluginSettings,
@@ -129,18 +131,20 @@ impl Plugin {
             path: path.clone(),
             message: format!("it does not export relais:plugin/guest@0.1.0: {e:#}"),
         })?;
-        let grants = Arc::new(settings.http.clone());
-        // Its settings are keyed by its file stem in relais.toml.
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tls = TlsPolicy::new(runtime.shared.tls.clone(), &settings.http, &stem).map_err(
-            |source| LoadError::Tls {
+        if !valid_name(name) {
+            return Err(LoadError::Name {
                 path: path.clone(),
-                source: Box::new(source),
-            },
-        )?;
+                name: name.to_owned(),
+            });
+        }
+        let grants = Arc::new(settings.http.clone());
+        let tls =
+            TlsPolicy::new(runtime.shared.tls.clone(), &settings.http, name).map_err(|source| {
+                LoadError::Tls {
+                    path: path.clone(),
+                    source: Box::new(source),
+                }
+            })?;
         let mut inner = Inner {
             runtime,
             path: path.clone(),
@@ -148,7 +152,7 @@ impl Plugin {
             settings,
             grants,
             tls: Arc::new(tls),
-            name: Arc::from(""),
+            name: Arc::from(name),
             info: PluginInfo {
                 name: String::new(),
                 version: String::new(),
@@ -159,9 +163,7 @@ impl Plugin {
         let raw = Plugin::call_describe(&inner)
             .await
             .map_err(|e| describe_err(e.to_string()))?;
-        let info = convert_info(raw).map_err(describe_err)?;
-        inner.name = Arc::from(info.name.as_str());
-        inner.info = info;
+        inner.info = convert_info(raw).map_err(describe_err)?;
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -178,6 +180,14 @@ impl Plugin {
             kv: Arc::new(MemoryKv::default()),
         };
         crate::invoke::describe(inner, inv).await
+    }
+
+    /// The name the operator loaded it under: its file stem, or the name
+    /// given to [`Runtime::load_as`]. Its KV namespace and what workflows,
+    /// settings and grants call it. Its description may declare another
+    /// name ([`PluginInfo::name`]); this one is the one that counts.
+    pub fn name(&self) -> &str {
+        &self.inner.name
     }
 
     /// Its description (taken once, at load time).

@@ -79,6 +79,16 @@ pub enum LoadError {
     /// A configured mail relay cannot be used.
     #[error(transparent)]
     MailRelay(#[from] MailRelayError),
+    /// The name a plugin is loaded under is not a valid plugin name.
+    #[error(
+        "plugin {path}: {name:?} is not a valid plugin name (lowercase letters, digits and '-'): rename the file or name it in the configuration"
+    )]
+    Name {
+        /// The file.
+        path: PathBuf,
+        /// The name it was to be loaded under.
+        name: String,
+    },
     /// `describe` failed or returned something invalid.
     #[error("plugin {path}: describe failed: {message}")]
     Describe {
@@ -172,10 +182,23 @@ impl Runtime {
         self.cache.as_ref()
     }
 
-    /// Loads one plugin file: compiles it (or loads it precompiled), links
-    /// it, and asks it to describe itself.
+    /// Loads one plugin file under its file stem (`stripe` for
+    /// `stripe.wasm`): see [`Runtime::load_as`].
     pub async fn load(
         &self,
+        path: impl AsRef<Path>,
+        settings: PluginSettings,
+    ) -> Result<(Plugin, CacheOutcome), LoadError> {
+        let path = path.as_ref();
+        self.load_as(&file_stem(path), path, settings).await
+    }
+
+    /// Loads one plugin file under `name`: compiles it (or loads it
+    /// precompiled), links it, and asks it to describe itself. `name` is
+    /// its identity ([`Plugin::name`]), whatever it declares.
+    pub async fn load_as(
+        &self,
+        name: &str,
         path: impl AsRef<Path>,
         settings: PluginSettings,
     ) -> Result<(Plugin, CacheOutcome), LoadError> {
@@ -199,35 +222,16 @@ impl Runtime {
         let (component, outcome) = compiled
             .map_err(|e| compile_err(e.to_string()))?
             .map_err(|e| compile_err(format!("{e:#}")))?;
-        let plugin = Plugin::new(self.clone(), path, component, settings).await?;
+        let plugin = Plugin::new(self.clone(), name, path, component, settings).await?;
         Ok((plugin, outcome))
     }
+}
 
-    /// Loads every `*.wasm` file of a folder, in name order. Each file's
-    /// result is returned on its own: one broken plugin does not stop the
-    /// others.
-    pub async fn load_dir(
-        &self,
-        dir: impl AsRef<Path>,
-        settings: impl Fn(&Path) -> PluginSettings,
-    ) -> Result<Vec<Result<Plugin, LoadError>>, LoadError> {
-        let dir = dir.as_ref();
-        let read = std::fs::read_dir(dir).map_err(|source| LoadError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = read
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-            .collect();
-        files.sort();
-        let mut out = Vec::with_capacity(files.len());
-        for file in files {
-            let s = settings(&file);
-            out.push(self.load(&file, s).await.map(|(p, _)| p));
-        }
-        Ok(out)
-    }
+/// The file stem a plugin is named by (`stripe` for `stripe.wasm`).
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn engine_config(config: &RuntimeConfig) -> Config {

@@ -322,7 +322,7 @@ pub(crate) struct TlsPolicy {
 }
 
 impl TlsPolicy {
-    /// Builds the settings of a plugin (`stem`: its file stem, which keys
+    /// Builds the settings of a plugin (`stem`: its name, which keys
     /// its `relais.toml` section): reads every `ca_file`, and warns loudly
     /// about every `verify = false`.
     pub(crate) fn new(

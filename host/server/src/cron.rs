@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use relais_engine::Workflows;
 use relais_store::{CreateOutcome, RunGuard, Store, Timestamp, TriggerKind};
 use relais_triggers::cron::{CatchUp, CatchUpPolicy, Schedule, ScheduleError};
 use relais_workflow::context::cron_trigger;
@@ -14,7 +15,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::error::BackendError;
-use crate::{Backend, Registry, metrics};
+use crate::{Backend, metrics};
 
 /// The longest the scheduler sleeps between two looks.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -80,7 +81,7 @@ impl Scheduler {
     pub fn new(
         store: Store,
         backend: Arc<dyn Backend>,
-        workflows: &Registry,
+        workflows: &Workflows,
         default_zone: chrono_tz::Tz,
     ) -> Scheduler {
         let mut schedules = Vec::new();

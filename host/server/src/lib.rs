@@ -13,8 +13,11 @@
 //! - [`cron::Scheduler`]: fires cron workflows in their zone, once per slot,
 //!   with catch-up after a downtime.
 //!
-//! The server creates runs only through a [`Backend`] (the engine) and reads
-//! them from the [`Store`]; it never runs steps.
+//! The server creates runs only through a [`Backend`] (the engine's
+//! [`relais_engine::Engine::submit`], the one submit path) and reads them
+//! from the [`Store`]; it never runs steps. The loaded workflows are the
+//! engine's registry ([`Workflows`]), one `Arc` shared by the engine, the
+//! routes and the scheduler.
 //!
 //! ```no_run
 //! # async fn demo(state: relais_server::AppState) -> std::io::Result<()> {
@@ -31,7 +34,6 @@ mod error;
 mod hooks;
 pub mod local;
 pub mod metrics;
-mod registry;
 pub mod retention;
 mod secrets;
 
@@ -41,13 +43,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
 use relais_store::Store;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use backend::{Backend, StoreBackend, last_output};
+pub use backend::Backend;
 pub use error::{ApiError, BackendError, ErrorBody, ErrorDetail};
-pub use registry::{LoadedWorkflow, Registry};
 pub use secrets::SecretCache;
 
 /// The default largest webhook body: 1 MiB.
@@ -106,8 +108,8 @@ pub struct AppState {
     pub store: Store,
     /// The engine: runs are created, retried and cancelled here.
     pub backend: Arc<dyn Backend>,
-    /// The loaded workflows.
-    pub workflows: Arc<Registry>,
+    /// The loaded workflows: the engine's registry.
+    pub workflows: Arc<Workflows>,
     /// The loaded plugins.
     pub plugins: Arc<Vec<PluginDoc>>,
     /// Settings.
@@ -121,10 +123,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state with [`StoreBackend`], no plugins and default settings.
-    pub fn new(store: Store, workflows: Arc<Registry>) -> AppState {
+    /// A state whose backend is an engine over `workflows` that is not
+    /// started (runs stay queued for whichever engine claims them), with no
+    /// plugins and default settings.
+    pub fn new(store: Store, workflows: Arc<Workflows>) -> AppState {
+        let engine = Engine::new(
+            store.clone(),
+            workflows.clone(),
+            Arc::new(Plugins::default()),
+            EngineConfig::default(),
+        );
         AppState {
-            backend: Arc::new(StoreBackend::new(store.clone(), workflows.clone())),
+            backend: Arc::new(engine),
             store,
             workflows,
             plugins: Arc::new(Vec::new()),
@@ -149,11 +159,27 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What `/readyz` answers once ready.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: &'static str,
+    /// How many workflows are loaded.
+    pub workflows: usize,
+    /// The problems of the workflow files that did not load (the server is
+    /// ready without them).
+    pub workflow_errors: Vec<api::WorkflowFileError>,
+}
+
 async fn readyz(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<&'static str, ApiError> {
+) -> Result<axum::Json<Readiness>, ApiError> {
     if state.ready.load(Ordering::Relaxed) {
-        Ok("ready")
+        Ok(axum::Json(Readiness {
+            status: "ready",
+            workflows: state.workflows.len(),
+            workflow_errors: api::workflow_errors(&state.workflows),
+        }))
     } else {
         Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

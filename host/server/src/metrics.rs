@@ -22,10 +22,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use relais_engine::Workflows;
 use relais_store::{RunStatus, Store, StoreError};
 
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, Registry};
 
 /// The step duration histogram's name (recorded by the engine).
 pub const STEP_DURATION: &str = "relais_step_duration_seconds";
@@ -82,7 +83,7 @@ pub(crate) fn cron_fire(workflow: &str, result: &'static str) {
 }
 
 /// Sets the run gauges from the store's counters.
-pub async fn refresh(store: &Store, workflows: &Registry) -> Result<(), StoreError> {
+pub async fn refresh(store: &Store, workflows: &Workflows) -> Result<(), StoreError> {
     for w in workflows.iter() {
         let counts = store.count_runs(Some(w.id())).await?;
         for status in RunStatus::ALL {

@@ -37,6 +37,8 @@ pub enum CatalogError {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     plugins: BTreeMap<String, BTreeMap<String, StepSchema>>,
+    /// Plugins that did not load, with why: a `uses` naming one says so.
+    broken: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -83,6 +85,17 @@ impl Catalog {
     /// The steps of a plugin, by name.
     pub fn plugin(&self, name: &str) -> Option<&BTreeMap<String, StepSchema>> {
         self.plugins.get(name)
+    }
+
+    /// Records that plugin `name` did not load, and why: a workflow that
+    /// uses it is told so instead of "unknown plugin".
+    pub fn add_broken(&mut self, name: &str, reason: &str) {
+        self.broken.insert(name.to_owned(), reason.to_owned());
+    }
+
+    /// Why plugin `name` did not load, if it was recorded as broken.
+    pub fn broken(&self, name: &str) -> Option<&str> {
+        self.broken.get(name).map(String::as_str)
     }
 
     /// The plugin names, sorted.

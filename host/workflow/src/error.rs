@@ -93,6 +93,14 @@ pub enum WorkflowError {
         /// The loaded plugins, comma separated.
         known: String,
     },
+    /// `uses` names a plugin that is installed but did not load.
+    #[error("plugin {plugin:?} did not load: {reason}")]
+    BrokenPlugin {
+        /// The plugin.
+        plugin: String,
+        /// Why it did not load.
+        reason: String,
+    },
     /// `uses` names a step the plugin does not have.
     #[error("plugin {plugin:?} has no step {step:?} (known: {known})")]
     UnknownPluginStep {

@@ -142,7 +142,7 @@ str_newtype!(WorkflowId, StepId, SecretName, ValueName);
 /// `uses: PLUGIN/STEP`: which plugin and which of its steps to call.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PluginRef {
-    /// The plugin's name, as it describes itself.
+    /// The plugin's name, as the operator loads it (its file stem or configured name).
     pub plugin: String,
     /// The step, one of those the plugin describes.
     pub step: String,

@@ -3,6 +3,7 @@
 
 mod flow;
 mod foreach;
+mod identity;
 mod metrics;
 mod recovery;
 mod steps;
@@ -24,20 +25,32 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The probe guest, loaded once per test (compiled through a shared cache).
-pub async fn probe_plugins() -> Plugins {
-    let path = repo_root().join("target/test-guests/probe.wasm");
+/// A built component: `target/test-guests/NAME.wasm` for a test guest,
+/// `target/plugins/NAME.wasm` for a bundled plugin.
+pub fn component(folder: &str, name: &str) -> PathBuf {
+    let path = repo_root().join(format!("target/{folder}/{name}.wasm"));
     assert!(
         path.exists(),
         "{} is missing: run scripts/build-plugins.sh first",
         path.display()
     );
-    let runtime = Runtime::new(&RuntimeConfig {
+    path
+}
+
+/// A runtime compiling through a cache shared by the tests.
+pub fn runtime() -> Runtime {
+    Runtime::new(&RuntimeConfig {
         cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engine-cache")),
         max_instances: 64,
         ..RuntimeConfig::default()
     })
-    .expect("runtime");
+    .expect("runtime")
+}
+
+/// The probe guest, loaded once per test (compiled through a shared cache).
+pub async fn probe_plugins() -> Plugins {
+    let path = component("test-guests", "probe");
+    let runtime = runtime();
     let (plugin, _) = runtime
         .load(&path, PluginSettings::default())
         .await
@@ -95,8 +108,12 @@ pub async fn fixture(files: &[&str]) -> Fixture {
 }
 
 pub async fn engine_on(store: &Store, files: &[&str]) -> Engine {
-    let plugins = probe_plugins().await;
-    let catalog = plugins.catalog().expect("catalog");
+    engine_with(store, probe_plugins().await, files).await
+}
+
+/// An engine over `store` running the given workflow files with `plugins`.
+pub async fn engine_with(store: &Store, plugins: Plugins, files: &[&str]) -> Engine {
+    let catalog = plugins.catalog();
     let workflows = files.iter().enumerate().map(|(i, text)| {
         relais_workflow::parse_workflow(format!("w{i}.yaml"), text.to_string(), &catalog)
             .unwrap_or_else(|e| panic!("workflow {i}: {e}"))

@@ -71,7 +71,7 @@ pub async fn run(command: CronCommand, config: &Config) -> Result<ExitCode> {
 
 async fn workflow_schedule(config: &Config, id: &str, zone: chrono_tz::Tz) -> Result<Schedule> {
     let (plugins, _) = plugins::load_all(config).await?;
-    let catalog = plugins.catalog()?;
+    let catalog = plugins.catalog();
     let files = workflow_files(&config.workflows_dir)
         .with_context(|| format!("reading {}", config.workflows_dir.display()))?;
     let checked = validate_files(&files, &catalog);

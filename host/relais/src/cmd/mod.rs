@@ -2,7 +2,6 @@
 
 pub mod control;
 pub mod cron;
-pub mod engine;
 pub mod node;
 pub mod plugin;
 pub mod render;

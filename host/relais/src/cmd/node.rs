@@ -8,11 +8,10 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, Result};
 use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
-use relais_server::{AppState, LoadedWorkflow, PluginDoc, PluginStepDoc, Registry, ServerConfig};
+use relais_server::{AppState, PluginDoc, PluginStepDoc, ServerConfig};
 use relais_store::{MasterKeySource, Store, StoreOptions};
 use relais_workflow::{Catalog, WorkflowErrors};
 
-use crate::cmd::engine::EngineBackend;
 use crate::config::Config;
 use crate::{logging, plugins};
 
@@ -72,7 +71,7 @@ fn plugin_docs(plugins: &Plugins) -> Vec<PluginDoc> {
         .map(|p| {
             let info = p.info();
             PluginDoc {
-                name: info.name.clone(),
+                name: p.name().to_owned(),
                 version: info.version.clone(),
                 description: info.description.clone(),
                 steps: info
@@ -143,7 +142,7 @@ impl Node {
             ),
             Load::Workflows => {
                 let plugins = load_plugins(config).await?;
-                let catalog = plugins.catalog()?;
+                let catalog = plugins.catalog();
                 let (loaded, errors) = load_workflows(config, &catalog, &store).await?;
                 for d in errors.iter() {
                     logging::warn(d);
@@ -151,16 +150,11 @@ impl Node {
                 (plugins, loaded)
             }
         };
-        let registry = Arc::new(Registry::new(loaded.iter().map(|l| {
-            Arc::new(LoadedWorkflow {
-                workflow: l.workflow.clone(),
-                revision: l.revision.clone(),
-            })
-        })));
+        let workflows = Arc::new(loaded);
         let docs = plugin_docs(&plugins);
         let engine = Engine::new(
             store.clone(),
-            Arc::new(loaded),
+            workflows.clone(),
             Arc::new(plugins),
             EngineConfig {
                 workers: config.server.workers.max(1),
@@ -170,8 +164,8 @@ impl Node {
         );
         let state = AppState {
             store: store.clone(),
-            backend: Arc::new(EngineBackend(engine.clone())),
-            workflows: registry,
+            backend: Arc::new(engine.clone()),
+            workflows,
             plugins: Arc::new(docs),
             config: Arc::new(ServerConfig {
                 body_limit: config.server.body_limit,

@@ -10,6 +10,8 @@ use relais_runtime::{
     Context, Invocation, MemoryKv, Origin, Plugin, PluginInfo, PluginSettings, SecretValue, Secrets,
 };
 
+use relais_engine::PluginSource;
+
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -72,9 +74,9 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
         PluginCommand::Inspect { plugin, json } => {
             let p = load_one(&load()?, &plugin, None).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(p.info())?);
+                println!("{}", serde_json::to_string_pretty(&named_info(&p))?);
             } else {
-                print_info(p.info(), p.path(), true);
+                print_info(p.name(), p.info(), p.path(), true);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -166,20 +168,28 @@ fn secrets(args: &[String]) -> Result<Secrets> {
     Ok(s)
 }
 
-fn stem(plugin: &str) -> String {
-    relais_engine::file_stem(Path::new(plugin))
+/// The plugin a command names: a component file (named by its stem, as if
+/// in the plugins folder), or a plugin name: the file its section names, or
+/// `PLUGINS_DIR/NAME.wasm`.
+fn source(config: &Config, plugin: &str) -> PluginSource {
+    if plugin.ends_with(".wasm") || plugin.contains('/') {
+        let path = PathBuf::from(plugin);
+        return PluginSource {
+            name: relais_engine::file_stem(&path),
+            path,
+            named: false,
+        };
+    }
+    let file = config.plugins.get(plugin).and_then(|s| s.file.clone());
+    PluginSource {
+        name: plugin.to_owned(),
+        named: file.is_some(),
+        path: file.unwrap_or_else(|| config.plugins_dir.join(format!("{plugin}.wasm"))),
+    }
 }
 
 fn settings_for(config: &Config, plugin: &str) -> PluginSettings {
-    config.plugin_settings(&stem(plugin))
-}
-
-fn plugin_path(config: &Config, plugin: &str) -> PathBuf {
-    if plugin.ends_with(".wasm") || plugin.contains('/') {
-        PathBuf::from(plugin)
-    } else {
-        config.plugins_dir.join(format!("{plugin}.wasm"))
-    }
+    config.plugin_settings(&source(config, plugin).name)
 }
 
 async fn load_one(
@@ -187,18 +197,18 @@ async fn load_one(
     plugin: &str,
     settings: Option<PluginSettings>,
 ) -> Result<Plugin> {
-    let path = plugin_path(config, plugin);
-    if !path.exists() {
+    let source = source(config, plugin);
+    if !source.path.exists() {
         bail!(
             "no plugin at {} (build the bundled plugins with scripts/build-plugins.sh)",
-            path.display()
+            source.path.display()
         );
     }
-    let settings = settings.unwrap_or_else(|| settings_for(config, plugin));
-    let (p, _) = crate::plugins::runtime(config)?
-        .load(&path, settings)
-        .await?;
-    Ok(p)
+    let settings = settings.unwrap_or_else(|| config.plugin_settings(&source.name));
+    let runtime = crate::plugins::runtime(config)?;
+    relais_engine::load_source(&runtime, &source, settings)
+        .await
+        .map_err(anyhow::Error::msg)
 }
 
 async fn list(config: &Config, json: bool) -> Result<ExitCode> {
@@ -208,18 +218,14 @@ async fn list(config: &Config, json: bool) -> Result<ExitCode> {
         eprintln!("error: {e}");
     }
     let failed = !failures.is_empty();
-    let infos: Vec<_> = plugins
-        .iter()
-        .map(|p| (p.info().clone(), p.path().to_path_buf()))
-        .collect();
     if json {
-        let list: Vec<&PluginInfo> = infos.iter().map(|(i, _)| i).collect();
+        let list: Vec<PluginInfo> = plugins.iter().map(named_info).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
-    } else if infos.is_empty() {
+    } else if plugins.iter().next().is_none() {
         println!("no plugins in {}", dir.display());
     } else {
-        for (info, path) in &infos {
-            print_info(info, path, false);
+        for p in plugins.iter() {
+            print_info(p.name(), p.info(), p.path(), false);
         }
     }
     Ok(if failed {
@@ -229,11 +235,22 @@ async fn list(config: &Config, json: bool) -> Result<ExitCode> {
     })
 }
 
-fn print_info(info: &PluginInfo, path: &Path, schemas: bool) {
-    println!("{} {} — {}", info.name, info.version, info.description);
+/// A plugin's description under the name it is loaded as.
+fn named_info(p: &Plugin) -> PluginInfo {
+    PluginInfo {
+        name: p.name().to_owned(),
+        ..p.info().clone()
+    }
+}
+
+fn print_info(name: &str, info: &PluginInfo, path: &Path, schemas: bool) {
+    println!("{name} {} — {}", info.version, info.description);
     println!("  file: {}", path.display());
+    if info.name != name {
+        println!("  declares itself: {}", info.name);
+    }
     for s in &info.steps {
-        println!("  {}/{}: {}", info.name, s.name, s.description);
+        println!("  {name}/{}: {}", s.name, s.description);
         if schemas {
             for (label, schema) in [("input", &s.input_schema), ("output", &s.output_schema)] {
                 let text = serde_json::to_string_pretty(schema).unwrap_or_default();

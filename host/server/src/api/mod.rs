@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::require_token;
 
 pub use runs::{RunList, RunView};
-pub use workflows::{WorkflowDetail, WorkflowSummary};
+pub use workflows::{WorkflowDetail, WorkflowFileError, WorkflowSummary, workflow_errors};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,6 +51,7 @@ fn router_parts() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::list))
         .routes(routes!(workflows::get_one))
         .routes(routes!(workflows::trigger))
+        .routes(routes!(workflows::errors))
         .routes(routes!(runs::list))
         .routes(routes!(runs::get_one))
         .routes(routes!(runs::retry))

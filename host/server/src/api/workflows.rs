@@ -1,9 +1,11 @@
-//! `GET /workflows`, `GET /workflows/{id}`, `POST /workflows/{id}/runs`.
+//! `GET /workflows`, `GET /workflows/{id}`, `POST /workflows/{id}/runs`,
+//! `GET /workflow-errors`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
+use relais_engine::{Loaded, Workflows};
 use relais_store::{CreateOutcome, RunFilter, TriggerKind};
 use relais_workflow::context::manual_trigger;
 use relais_workflow::model::Trigger;
@@ -13,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::runs::{RunView, TriggerAnswer};
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, LoadedWorkflow, cron};
+use crate::{AppState, cron};
 
 /// How many next fire times and last runs a workflow's detail shows.
 const SHOWN: usize = 5;
@@ -51,7 +53,7 @@ pub struct WorkflowDetail {
     pub last_runs: Vec<RunView>,
 }
 
-fn summary(w: &LoadedWorkflow) -> WorkflowSummary {
+fn summary(w: &Loaded) -> WorkflowSummary {
     let kind = match &w.workflow.trigger {
         Trigger::Manual => "manual",
         Trigger::Cron(_) => "cron",
@@ -64,6 +66,47 @@ fn summary(w: &LoadedWorkflow) -> WorkflowSummary {
         trigger: serde_json::to_value(&w.workflow.trigger).unwrap_or(Value::Null),
         revision: w.revision.clone(),
     }
+}
+
+/// A problem of a workflow file that did not load.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowFileError {
+    /// The file.
+    pub path: String,
+    /// 1-based line; 0 when the problem has no position.
+    pub line: u32,
+    /// 1-based column; 0 when the problem has no position.
+    pub column: u32,
+    /// The part of the workflow (e.g. `step "email"`); empty for the top level.
+    pub scope: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The problems of the workflow files that did not load.
+pub fn workflow_errors(workflows: &Workflows) -> Vec<WorkflowFileError> {
+    workflows
+        .errors()
+        .iter()
+        .map(|d| WorkflowFileError {
+            path: d.path.display().to_string(),
+            line: d.loc.line,
+            column: d.loc.column,
+            scope: d.scope.clone(),
+            message: d.error.to_string(),
+        })
+        .collect()
+}
+
+/// The workflow files that did not load, with every problem found in them
+/// (the other workflows are served without them).
+#[utoipa::path(get, path = "/workflow-errors", tag = "workflows",
+    responses(
+        (status = 200, description = "The problems of the files that did not load", body = Vec<WorkflowFileError>),
+        (status = 401, description = "Missing or unknown token", body = ErrorBody),
+    ))]
+pub(crate) async fn errors(State(state): State<AppState>) -> Json<Vec<WorkflowFileError>> {
+    Json(workflow_errors(&state.workflows))
 }
 
 /// Every loaded workflow.

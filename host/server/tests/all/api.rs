@@ -9,6 +9,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workflows"),
     ("GET", "/api/v1/workflows/hello"),
     ("POST", "/api/v1/workflows/hello/runs"),
+    ("GET", "/api/v1/workflow-errors"),
     ("GET", "/api/v1/runs"),
     ("GET", "/api/v1/runs/00000000000000000000000000"),
     ("POST", "/api/v1/runs/00000000000000000000000000/retry"),
@@ -207,6 +208,7 @@ async fn openapi_document_lists_the_routes() {
         "/runs/{id}/retry",
         "/runs/{id}/cancel",
         "/plugins",
+        "/workflow-errors",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

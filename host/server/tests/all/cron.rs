@@ -1,15 +1,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
+use relais_server::Backend;
 use relais_server::cron::Scheduler;
-use relais_server::{Backend, LoadedWorkflow, Registry, StoreBackend};
-use relais_store::{RunFilter, Timestamp};
+use relais_store::RunFilter;
 use relais_workflow::{Catalog, parse_workflow};
 use serde_json::json;
 
 use crate::Fixture;
 
-async fn registry(f: &Fixture, catch_up: &str) -> Arc<Registry> {
+async fn registry(f: &Fixture, catch_up: &str) -> Arc<Workflows> {
     let text = format!(
         "id: tick\ntrigger:\n  cron: \"*/10 * * * *\"\n  timezone: Europe/Paris\n  catch_up: {catch_up}\nsteps:\n  - id: a\n    uses: http/request\n"
     );
@@ -17,20 +18,23 @@ async fn registry(f: &Fixture, catch_up: &str) -> Arc<Registry> {
         .with_step("http", "request", json!({ "type": "object" }))
         .unwrap();
     let workflow = parse_workflow("tick.yaml", &text, &catalog).unwrap();
-    let revision = f
-        .store
-        .put_revision("tick", &text, "tick.yaml", Timestamp::now())
-        .await
-        .unwrap()
-        .hash;
-    Arc::new(Registry::new([Arc::new(LoadedWorkflow {
-        workflow,
-        revision,
-    })]))
+    Arc::new(
+        Workflows::from_workflows([workflow], &f.store)
+            .await
+            .unwrap(),
+    )
 }
 
-fn scheduler(f: &Fixture, workflows: &Arc<Registry>) -> Scheduler {
-    let backend: Arc<dyn Backend> = Arc::new(StoreBackend::new(f.store.clone(), workflows.clone()));
+/// A scheduler submitting through an engine that is not started: the runs
+/// it creates stay queued.
+fn scheduler(f: &Fixture, workflows: &Arc<Workflows>) -> Scheduler {
+    let engine = Engine::new(
+        f.store.clone(),
+        workflows.clone(),
+        Arc::new(Plugins::default()),
+        EngineConfig::default(),
+    );
+    let backend: Arc<dyn Backend> = Arc::new(engine);
     Scheduler::new(f.store.clone(), backend, workflows, chrono_tz::UTC)
 }
 

@@ -3,6 +3,7 @@
 mod api;
 mod cron;
 mod hooks;
+mod loading;
 mod local;
 mod retention;
 
@@ -10,8 +11,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, Response};
-use relais_server::{AppState, LoadedWorkflow, Registry, app};
-use relais_store::{MasterKeySource, Store, StoreOptions, Timestamp};
+use relais_engine::Workflows;
+use relais_server::{AppState, app};
+use relais_store::{MasterKeySource, Store, StoreOptions};
 use relais_workflow::{Catalog, parse_workflow};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -74,16 +76,9 @@ impl Fixture {
         let catalog = Catalog::new()
             .with_step("http", "request", json!({ "type": "object" }))
             .unwrap();
-        let mut loaded = Vec::new();
-        for (name, text) in [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)] {
-            let workflow = parse_workflow(format!("{name}.yaml"), text, &catalog).unwrap();
-            let revision = store
-                .put_revision(name, text, &format!("{name}.yaml"), Timestamp::now())
-                .await
-                .unwrap()
-                .hash;
-            loaded.push(Arc::new(LoadedWorkflow { workflow, revision }));
-        }
+        let loaded = [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)]
+            .map(|(name, text)| parse_workflow(format!("{name}.yaml"), text, &catalog).unwrap());
+        let workflows = Workflows::from_workflows(loaded, &store).await.unwrap();
         store
             .secret_set("stripe_secret", STRIPE_SECRET)
             .await
@@ -92,7 +87,7 @@ impl Fixture {
             .secret_set("hook_token", "s3cret-token")
             .await
             .unwrap();
-        let state = AppState::new(store.clone(), Arc::new(Registry::new(loaded)));
+        let state = AppState::new(store.clone(), Arc::new(workflows));
         Fixture {
             _dir: dir,
             store,

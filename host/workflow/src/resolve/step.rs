@@ -252,9 +252,15 @@ fn plugin(
             None => cx.error(
                 uses.loc,
                 scope,
-                WorkflowError::UnknownPlugin {
-                    plugin: r.plugin.clone(),
-                    known: known(catalog.plugin_names().map(str::to_owned)),
+                match catalog.broken(&r.plugin) {
+                    Some(reason) => WorkflowError::BrokenPlugin {
+                        plugin: r.plugin.clone(),
+                        reason: reason.to_owned(),
+                    },
+                    None => WorkflowError::UnknownPlugin {
+                        plugin: r.plugin.clone(),
+                        known: known(catalog.plugin_names().map(str::to_owned)),
+                    },
                 },
             ),
             Some(steps) => match steps.get(&r.step) {
