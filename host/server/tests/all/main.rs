@@ -5,6 +5,7 @@ mod cron;
 mod hooks;
 mod local;
 mod retention;
+mod schedules;
 
 use std::sync::Arc;
 
@@ -64,6 +65,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Fixture {
+        Fixture::with(&[]).await
+    }
+
+    /// The fixture with `extra` workflows (id, text) besides the three.
+    pub async fn with(extra: &[(&str, &str)]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(StoreOptions::new(
             dir.path().join("relais.redb"),
@@ -75,7 +81,8 @@ impl Fixture {
             .with_step("http", "request", json!({ "type": "object" }))
             .unwrap();
         let mut loaded = Vec::new();
-        for (name, text) in [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)] {
+        let fixed = [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)];
+        for &(name, text) in fixed.iter().chain(extra) {
             let workflow = parse_workflow(format!("{name}.yaml"), text, &catalog).unwrap();
             let revision = store
                 .put_revision(name, text, &format!("{name}.yaml"), Timestamp::now())

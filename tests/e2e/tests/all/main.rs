@@ -3,5 +3,6 @@
 
 mod cli;
 mod crash;
+mod cron;
 mod server;
 mod support;
