@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use relais_engine::Workflows;
 use relais_store::{CreateOutcome, RunGuard, Store, Timestamp, TriggerKind};
-use relais_triggers::cron::{CatchUp, CatchUpPolicy, Schedule, ScheduleError};
+use relais_triggers::cron::{CatchUp, CatchUpPolicy, Schedule};
 use relais_workflow::context::cron_trigger;
-use relais_workflow::model::{self, CronTrigger, Trigger};
+use relais_workflow::model::{self, Trigger};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -19,16 +19,6 @@ use crate::{Backend, metrics};
 
 /// The longest the scheduler sleeps between two looks.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
-
-/// The triggers crate's schedule of a cron trigger: its own zone, or
-/// `default_zone` (the server's, never the machine's).
-pub fn schedule_of(
-    cron: &CronTrigger,
-    default_zone: chrono_tz::Tz,
-) -> Result<Schedule, ScheduleError> {
-    let zone = cron.timezone.map(|t| t.0).unwrap_or(default_zone);
-    Schedule::new(cron.schedule.as_str(), zone)
-}
 
 fn catch_up(policy: model::CatchUp) -> CatchUp {
     CatchUp::with_policy(match policy {
@@ -76,8 +66,8 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler for every cron workflow of `workflows`; a schedule that
-    /// cannot be built is logged and skipped.
+    /// A scheduler for every cron workflow of `workflows`, each in its own
+    /// zone or `default_zone`.
     pub fn new(
         store: Store,
         backend: Arc<dyn Backend>,
@@ -89,10 +79,11 @@ impl Scheduler {
             let Trigger::Cron(c) = &w.workflow.trigger else {
                 continue;
             };
-            match schedule_of(c, default_zone) {
-                Ok(s) => schedules.push((w.id().to_owned(), s, catch_up(c.catch_up))),
-                Err(e) => tracing::error!(workflow = w.id(), error = %e, "cron schedule skipped"),
-            }
+            schedules.push((
+                w.id().to_owned(),
+                c.schedule_in(default_zone),
+                catch_up(c.catch_up),
+            ));
         }
         Scheduler {
             store,

@@ -14,7 +14,9 @@ use relais_triggers::verify::{
     Encoding as HmacEncoding, HmacOptions, Scheme, StripeOptions, TokenOptions,
 };
 use relais_workflow::context::webhook_trigger;
-use relais_workflow::model::{Encoding, Respond, Trigger, Verify, VerifyScheme, WebhookTrigger};
+use relais_workflow::model::{
+    DEFAULT_DEDUPE_WINDOW, Encoding, Respond, Trigger, Verify, VerifyScheme, WebhookTrigger,
+};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -107,8 +109,13 @@ async fn handle(
         }
         CreateOutcome::Existing(id) => {
             tracing::info!(workflow = loaded.id(), run_id = %id, "webhook duplicate");
-            let body = Json(json!({ "run_id": id.to_string(), "duplicate": true }));
-            return Ok(("duplicate", (StatusCode::OK, body).into_response()));
+            // The first delivery's run may have been removed by retention
+            // while its key still guards: then no run id is given.
+            let body = match state.store.run(id).await? {
+                Some(_) => json!({ "run_id": id.to_string(), "duplicate": true }),
+                None => json!({ "duplicate": true }),
+            };
+            return Ok(("duplicate", (StatusCode::OK, Json(body)).into_response()));
         }
         CreateOutcome::SlotTooOld => {
             return Err(ApiError::internal("webhook refused as a cron slot"));
@@ -291,11 +298,8 @@ fn dedupe_guard(hook: &WebhookTrigger, payload: &Value) -> Result<Option<RunGuar
             "the dedupe key of this request is empty",
         ));
     }
-    // Without a window the key guards for ever (the workflow format's rule).
-    let expires_at = match hook.dedupe_window {
-        Some(window) => Timestamp::now().saturating_add(window.as_std()),
-        None => Timestamp::from_millis(u64::MAX),
-    };
+    let window = hook.dedupe_window.unwrap_or(DEFAULT_DEDUPE_WINDOW);
+    let expires_at = Timestamp::now().saturating_add(window.as_std());
     Ok(Some(RunGuard::Dedupe { key, expires_at }))
 }
 

@@ -1,6 +1,6 @@
 //! The durable store of Relais: workflow revisions, runs and their step
 //! attempts, the run queue, durable timers, dedupe keys and cron slots,
-//! plugin key-value data and encrypted secrets.
+//! plugin key-value data, API token records and encrypted secrets.
 //!
 //! One concrete type, [`Store`], is the interface; its records are plain
 //! serde data. The embedded implementation keeps everything in one
@@ -58,6 +58,7 @@ mod step;
 mod store;
 mod tables;
 mod time;
+mod tokens;
 mod writer;
 
 pub use error::{Result, StoreError};
@@ -78,4 +79,5 @@ pub use store::{
     StoreOptions,
 };
 pub use time::Timestamp;
+pub use tokens::{TOKEN_NAMESPACE, TokenRecord};
 pub use writer::{COMMIT_SECONDS, WriterStats};

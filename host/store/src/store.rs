@@ -98,7 +98,7 @@ pub struct Store {
 
 pub(crate) struct Inner {
     // Dropped first: the writer finishes its queue before the database closes.
-    writer: Writer,
+    pub(crate) writer: Writer,
     pub(crate) db: Arc<Database>,
     pub(crate) master: MasterKey,
     path: PathBuf,

@@ -216,20 +216,10 @@ pub enum WorkflowError {
         /// Why it is refused.
         reason: String,
     },
-    /// A cron expression that does not parse.
-    #[error("invalid cron expression {value:?}: {reason}")]
-    Cron {
-        /// The value as written.
-        value: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// A cron expression that parses but never fires.
-    #[error("cron expression {value:?} never fires")]
-    CronNeverFires {
-        /// The value as written.
-        value: String,
-    },
+    /// A cron expression the scheduler refuses: it does not parse, or it
+    /// never fires.
+    #[error("{0}")]
+    Cron(relais_triggers::cron::ScheduleError),
     /// An unknown IANA time zone.
     #[error("unknown time zone {value:?}: expected an IANA name such as Europe/Paris or UTC")]
     Timezone {

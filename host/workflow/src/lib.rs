@@ -39,10 +39,17 @@
 //! `trigger` is one of:
 //! - `cron: "0 9 * * 1-5"` with optional `timezone: Europe/Paris` (the
 //!   server's zone otherwise) and `catch_up: none | latest | all` (default
-//!   `latest`); 5-field lines or `@daily`-style macros;
+//!   `latest`); 5-field lines or `@daily`-style macros, parsed by the
+//!   scheduler's own parser ([`relais_triggers::cron`], Vixie cron rules), so
+//!   a schedule that validates is one the scheduler fires;
 //! - `webhook: { path, verify: { scheme: stripe | github | hmac-sha256 |
 //!   token, secret, header?, prefix?, encoding?: hex | base64, tolerance? },
-//!   dedupe?, dedupe_window?, respond?: async | sync, respond_timeout? }`;
+//!   dedupe?, dedupe_window?, respond?: async | sync, respond_timeout? }`.
+//!   The `token` scheme reads `Authorization: Bearer TOKEN` by default; with
+//!   a `header` of its own (`header: X-Webhook-Token`) it reads the bare
+//!   token, unless a `prefix` is written. `dedupe_window` defaults to 30 days
+//!   (`DEFAULT_DEDUPE_WINDOW`): a delivery whose key was seen within it
+//!   starts no run;
 //! - `manual: {}`, or no trigger at all.
 //!
 //! A step has an `id` (lowercase letters, digits, `_`) and exactly one of:

@@ -158,6 +158,15 @@ pub struct CronTrigger {
     pub catch_up: CatchUp,
 }
 
+impl CronTrigger {
+    /// The schedule as the scheduler fires it: in the trigger's `timezone`,
+    /// else in `default_zone` (the server's, never the machine's).
+    pub fn schedule_in(&self, default_zone: chrono_tz::Tz) -> relais_triggers::cron::Schedule {
+        let zone = self.timezone.unwrap_or(Timezone(default_zone));
+        self.schedule.in_zone(zone)
+    }
+}
+
 /// Missed schedule slots after a downtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,6 +179,10 @@ pub enum CatchUp {
     All,
 }
 
+/// How long a webhook's dedupe keys are remembered when the workflow does
+/// not say (`dedupe_window`): 30 days, the default retention of runs.
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs_const(30 * 24 * 3600);
+
 /// `trigger: { webhook: ... }`.
 #[derive(Clone, Debug, Serialize)]
 pub struct WebhookTrigger {
@@ -181,7 +194,8 @@ pub struct WebhookTrigger {
     /// A key computed from the request: a key already seen (within
     /// `dedupe_window`) starts no new run.
     pub dedupe: Option<Template>,
-    /// How long dedupe keys are remembered; `None` with a `dedupe`: for ever.
+    /// How long dedupe keys are remembered: set exactly when `dedupe` is,
+    /// [`DEFAULT_DEDUPE_WINDOW`] unless written.
     pub dedupe_window: Option<Duration>,
     /// When the request is answered.
     pub respond: Respond,

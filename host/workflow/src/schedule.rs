@@ -1,126 +1,68 @@
-//! Cron schedules (5-field crontab lines and `@daily`-style macros, through
-//! `croner`) and IANA time zones (through `chrono-tz`).
+//! Cron schedules and IANA time zones (through `chrono-tz`).
+//!
+//! A `cron:` is parsed once, by the triggers crate ([`relais_triggers::cron`]),
+//! into the expression the scheduler fires: what validates is what fires,
+//! what `relais cron next` prints and what the API shows.
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, TimeZone, Utc};
-use croner::Cron;
-use croner::parser::{CronParser, Seconds, Year};
+use chrono::{DateTime, Utc};
+use relais_triggers::cron::Expression;
 use serde::Serialize;
 
 use crate::error::WorkflowError;
 
 /// A cron schedule: `minute hour day-of-month month day-of-week`, or one of
 /// `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`,
-/// `@hourly`. Day of month and day of week are ORed as in Vixie cron
-/// (`0 9 1 * 1` fires on the 1st and on Mondays); weekdays count 0 or 7 =
-/// Sunday, 1 = Monday. An expression that can never fire is refused.
-#[derive(Clone, Debug)]
-pub struct Schedule {
-    text: String,
-    cron: Cron,
-}
+/// `@hourly`, with Vixie cron's rules (see [`relais_triggers::cron`]): day
+/// of month and day of week are ORed when both are restricted (`0 9 1 * 1`
+/// fires on the 1st and on Mondays) and ANDed when either starts with `*`;
+/// weekdays count 0 or 7 = Sunday, 1 = Monday. An expression that can never
+/// fire is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule(Expression);
 
 impl Schedule {
     /// Parses and checks a schedule.
     pub fn parse(text: &str) -> Result<Self, WorkflowError> {
-        let trimmed = text.trim();
-        let bad = |reason: String| WorkflowError::Cron {
-            value: text.to_owned(),
-            reason,
-        };
-        let expanded = if let Some(name) = trimmed.strip_prefix('@') {
-            match name.to_ascii_lowercase().as_str() {
-                "yearly" | "annually" | "monthly" | "weekly" | "daily" | "hourly" => {
-                    trimmed.to_owned()
-                }
-                "midnight" => "@daily".to_owned(),
-                _ => {
-                    return Err(bad(
-                        "unknown macro (expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)"
-                            .to_owned(),
-                    ));
-                }
-            }
-        } else {
-            let fields = trimmed.split_whitespace().count();
-            if fields != 5 {
-                return Err(bad(format!(
-                    "expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"
-                )));
-            }
-            trimmed.to_owned()
-        };
-        let parser = CronParser::builder()
-            .seconds(Seconds::Disallowed)
-            .year(Year::Disallowed)
-            .build();
-        let cron = parser
-            .parse(&expanded)
-            .map_err(|e| bad(lower_first(&e.to_string())))?;
-        // A schedule that cannot fire within croner's search window (to year
-        // 5000) never fires: `0 0 31 2 *`, `0 0 30 2 *`.
-        let start = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single();
-        let fires = start.is_some_and(|s| cron.find_next_occurrence(&s, false).is_ok());
-        if !fires {
-            return Err(WorkflowError::CronNeverFires {
-                value: text.to_owned(),
-            });
-        }
-        Ok(Self {
-            text: trimmed.to_owned(),
-            cron,
-        })
+        Expression::parse(text)
+            .map(Self)
+            .map_err(WorkflowError::Cron)
     }
 
     /// The schedule as written (trimmed).
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.0.as_str()
     }
 
-    /// The first time strictly after `after` at which the schedule fires, in
-    /// the time zone `tz` (daylight saving follows Vixie cron: a time skipped
-    /// by spring-forward fires once just after the gap, a repeated time
-    /// fires once). `None` if it never fires again.
+    /// The parsed expression, as the scheduler fires it.
+    pub fn expression(&self) -> &Expression {
+        &self.0
+    }
+
+    /// The schedule in the time zone `tz`.
+    pub fn in_zone(&self, tz: Timezone) -> relais_triggers::cron::Schedule {
+        relais_triggers::cron::Schedule::with_zone(self.0.clone(), tz.0)
+    }
+
+    /// The first time strictly after `after` at which the schedule fires in
+    /// the time zone `tz` (daylight saving follows Vixie cron: see
+    /// [`relais_triggers::cron`]). `None` if it never fires again.
     pub fn next_after(&self, after: DateTime<Utc>, tz: Timezone) -> Option<DateTime<Utc>> {
-        let local = after.with_timezone(&tz.0);
-        self.cron
-            .find_next_occurrence(&local, false)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    }
-
-    /// The underlying `croner` schedule.
-    pub fn cron(&self) -> &Cron {
-        &self.cron
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let s = s.trim_end_matches('.');
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-impl PartialEq for Schedule {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.in_zone(tz).next_after(after).map(|fire| fire.at())
     }
 }
 
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
 impl Serialize for Schedule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -196,14 +138,14 @@ mod tests {
 
     #[test]
     fn never_firing_is_refused_but_leap_day_is_fine() {
-        assert!(matches!(
-            Schedule::parse("0 0 31 2 *"),
-            Err(WorkflowError::CronNeverFires { .. })
-        ));
-        assert!(matches!(
-            Schedule::parse("0 0 30 2 *"),
-            Err(WorkflowError::CronNeverFires { .. })
-        ));
+        for never in ["0 0 31 2 *", "0 0 30 2 *"] {
+            assert!(matches!(
+                Schedule::parse(never),
+                Err(WorkflowError::Cron(
+                    relais_triggers::cron::ScheduleError::NeverFires { .. }
+                ))
+            ));
+        }
         assert!(Schedule::parse("0 0 29 2 *").is_ok());
     }
 

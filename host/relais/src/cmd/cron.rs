@@ -87,5 +87,5 @@ async fn workflow_schedule(config: &Config, id: &str, zone: chrono_tz::Tz) -> Re
     let Trigger::Cron(cron) = &w.trigger else {
         bail!("workflow {id} has no cron trigger");
     };
-    Ok(relais_server::cron::schedule_of(cron, zone)?)
+    Ok(cron.schedule_in(zone))
 }

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::runs::{RunView, TriggerAnswer};
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, cron};
+use crate::AppState;
 
 /// How many next fire times and last runs a workflow's detail shows.
 const SHOWN: usize = 5;
@@ -136,14 +136,12 @@ pub(crate) async fn get_one(
         .get(&id)
         .ok_or_else(|| ApiError::not_found(format!("workflow {id} not found")))?;
     let next_fires = match &w.workflow.trigger {
-        Trigger::Cron(c) => cron::schedule_of(c, state.config.default_timezone)
-            .map(|s| {
-                s.next_n(Utc::now(), SHOWN)
-                    .iter()
-                    .map(|f| f.local_rfc3339())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        Trigger::Cron(c) => c
+            .schedule_in(state.config.default_timezone)
+            .next_n(Utc::now(), SHOWN)
+            .iter()
+            .map(|f| f.local_rfc3339())
+            .collect(),
         _ => Vec::new(),
     };
     let filter = RunFilter {

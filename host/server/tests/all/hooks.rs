@@ -168,3 +168,33 @@ async fn token_scheme_form_and_text_bodies() {
         .unwrap();
     assert_eq!(f.send(wrong).await.0, 401);
 }
+
+const HEADER_TOKEN: &str = r#"
+id: panel
+trigger:
+  webhook:
+    path: ops/panel
+    verify: { scheme: token, secret: hook_token, header: X-Webhook-Token }
+steps:
+  - id: fetch
+    uses: http/request
+"#;
+
+#[tokio::test]
+async fn a_token_in_its_own_header_is_bare() {
+    let f = Fixture::with(&[("panel", HEADER_TOKEN)]).await;
+    let send = |value: &str| {
+        Request::post("/hooks/ops/panel")
+            .header("x-webhook-token", value)
+            .body(Body::from("hello"))
+            .unwrap()
+    };
+    let (status, answer) = f.send(send("s3cret-token")).await;
+    assert_eq!(status, 202, "{answer}");
+    let (status, _) = f.send(send("Bearer s3cret-token")).await;
+    assert_eq!(status, 401);
+    // The header is the secret: it is not kept with the run.
+    let id: RunId = answer["run_id"].as_str().unwrap().parse().unwrap();
+    let detail = f.store.run_detail(id).await.unwrap().unwrap();
+    assert!(!detail.payload.to_string().contains("s3cret-token"));
+}

@@ -6,6 +6,7 @@ mod hooks;
 mod loading;
 mod local;
 mod retention;
+mod schedules;
 
 use std::sync::Arc;
 
@@ -66,6 +67,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Fixture {
+        Fixture::with(&[]).await
+    }
+
+    /// The fixture with `extra` workflows (id, text) besides the three.
+    pub async fn with(extra: &[(&str, &str)]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(StoreOptions::new(
             dir.path().join("relais.redb"),
@@ -76,8 +82,11 @@ impl Fixture {
         let catalog = Catalog::new()
             .with_step("http", "request", json!({ "type": "object" }))
             .unwrap();
-        let loaded = [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)]
-            .map(|(name, text)| parse_workflow(format!("{name}.yaml"), text, &catalog).unwrap());
+        let fixed = [("dunning", DUNNING), ("tokened", TOKENED), ("hello", HELLO)];
+        let loaded = fixed
+            .iter()
+            .chain(extra)
+            .map(|&(name, text)| parse_workflow(format!("{name}.yaml"), text, &catalog).unwrap());
         let workflows = Workflows::from_workflows(loaded, &store).await.unwrap();
         store
             .secret_set("stripe_secret", STRIPE_SECRET)

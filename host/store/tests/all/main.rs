@@ -13,4 +13,5 @@ mod secrets;
 mod steps;
 mod support;
 mod timers;
+mod tokens;
 mod upgrade;

@@ -45,13 +45,72 @@ pub enum DstRule {
     Wildcard,
 }
 
-/// A parsed expression: the text, its five fields and the matcher.
+/// A parsed cron expression without a time zone: what a workflow file's
+/// `cron:` resolves to, checked once. [`super::Schedule::with_zone`] puts it
+/// in a zone, infallibly: an expression that parsed always schedules.
+///
+/// ```
+/// use relais_triggers::cron::{Expression, Schedule};
+///
+/// let weekdays = Expression::parse("0 9 * * MON-FRI")?;
+/// assert_eq!(weekdays.fields(), "0 9 * * MON-FRI");
+/// let paris = Schedule::with_zone(weekdays, chrono_tz::Europe::Paris);
+/// assert_eq!(paris.expression(), "0 9 * * MON-FRI");
+/// assert!(Expression::parse("0 0 30 2 *").is_err()); // never fires
+/// # Ok::<(), relais_triggers::cron::ScheduleError>(())
+/// ```
 #[derive(Debug, Clone)]
-pub(super) struct Expression {
+pub struct Expression {
+    /// The expression as written, trimmed.
+    pub(super) source: String,
     /// The five fields after macro expansion, separated by single spaces.
-    pub fields: String,
-    pub matcher: Cron,
-    pub dst: DstRule,
+    pub(super) fields: String,
+    pub(super) matcher: Cron,
+    pub(super) dst: DstRule,
+}
+
+impl Expression {
+    /// Parses a 5-field crontab expression or an `@` macro, and refuses one
+    /// that can never fire.
+    pub fn parse(text: &str) -> Result<Expression, ScheduleError> {
+        let parsed = parse(text)?;
+        if !super::fires_in_cycle(&parsed) {
+            return Err(ScheduleError::NeverFires {
+                expr: parsed.source,
+                years: super::NEVER_FIRES_HORIZON_YEARS,
+            });
+        }
+        Ok(parsed)
+    }
+
+    /// The expression as written (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The five fields the expression stands for (macros expanded).
+    pub fn fields(&self) -> &str {
+        &self.fields
+    }
+
+    /// How the expression behaves across clock changes.
+    pub fn dst_rule(&self) -> DstRule {
+        self.dst
+    }
+}
+
+impl PartialEq for Expression {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Expression {}
+
+impl std::fmt::Display for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
 }
 
 const FIELD_NAMES: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
@@ -60,8 +119,9 @@ const MONTHS: [&str; 12] = [
 ];
 const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-/// Parses a 5-field crontab expression or an `@` macro.
-pub(super) fn parse(text: &str) -> Result<Expression, ScheduleError> {
+/// Parses a 5-field crontab expression or an `@` macro (whether it ever
+/// fires is checked by [`Expression::parse`]).
+fn parse(text: &str) -> Result<Expression, ScheduleError> {
     let source = text.trim();
     if source.is_empty() {
         return Err(ScheduleError::Empty);
@@ -110,6 +170,7 @@ pub(super) fn parse(text: &str) -> Result<Expression, ScheduleError> {
     })?;
 
     Ok(Expression {
+        source: source.to_owned(),
         fields: joined,
         matcher,
         dst,

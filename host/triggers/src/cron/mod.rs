@@ -41,10 +41,9 @@ use chrono_tz::Tz;
 
 pub use catch_up::{CatchUp, CatchUpPolicy, DEFAULT_GRACE, DEFAULT_MAX_FIRES, Plan};
 pub use error::ScheduleError;
-pub use expr::DstRule;
+pub use expr::{DstRule, Expression};
 pub use fire::Fire;
 
-use expr::Expression;
 use zone::Occurrence;
 
 /// The Gregorian calendar, weekdays included, repeats every 400 years: an
@@ -60,7 +59,6 @@ const MAX_WALK_STEPS: usize = 10_000;
 /// A parsed cron schedule in a time zone.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    source: String,
     expression: Expression,
     zone: Tz,
 }
@@ -77,29 +75,27 @@ impl Schedule {
 
     /// Parses `expression` in `zone`.
     pub fn new(expression: &str, zone: Tz) -> Result<Schedule, ScheduleError> {
-        let parsed = expr::parse(expression)?;
-        let source = expression.trim().to_owned();
-        if !fires_in_cycle(&parsed) {
-            return Err(ScheduleError::NeverFires {
-                expr: source,
-                years: NEVER_FIRES_HORIZON_YEARS,
-            });
-        }
-        Ok(Schedule {
-            source,
-            expression: parsed,
-            zone,
-        })
+        Ok(Schedule::with_zone(Expression::parse(expression)?, zone))
+    }
+
+    /// An expression parsed earlier, in `zone`: cannot fail.
+    pub fn with_zone(expression: Expression, zone: Tz) -> Schedule {
+        Schedule { expression, zone }
     }
 
     /// The expression as written (trimmed).
     pub fn expression(&self) -> &str {
-        &self.source
+        self.expression.as_str()
+    }
+
+    /// The parsed expression.
+    pub fn parsed(&self) -> &Expression {
+        &self.expression
     }
 
     /// The five fields the expression stands for (macros expanded).
     pub fn fields(&self) -> &str {
-        &self.expression.fields
+        self.expression.fields()
     }
 
     /// The schedule's time zone.

@@ -4,7 +4,8 @@ use crate::duration::Duration;
 use crate::error::WorkflowError;
 use crate::ids::SecretName;
 use crate::model::{
-    CatchUp, CronTrigger, Encoding, Respond, Trigger, Verify, VerifyScheme, WebhookTrigger,
+    CatchUp, CronTrigger, DEFAULT_DEDUPE_WINDOW, Encoding, Respond, Trigger, Verify, VerifyScheme,
+    WebhookTrigger,
 };
 use crate::schedule::{Schedule, Timezone};
 use crate::yaml::{Located, Node, NodeKind, from_node};
@@ -133,7 +134,7 @@ fn webhook(cx: &mut Cx<'_>, raw: &RawWebhook) -> MaybeTrigger {
         Some(node) => dedupe(cx, node).map(Some),
     };
     let dedupe_window = match &raw.dedupe_window {
-        None => Some(None),
+        None => Some(raw.dedupe.as_ref().map(|_| DEFAULT_DEDUPE_WINDOW)),
         Some(w) => {
             if raw.dedupe.is_none() {
                 misplaced(cx, w.loc, "dedupe_window", "requires `dedupe`");
@@ -283,6 +284,13 @@ fn verify(cx: &mut Cx<'_>, raw: &RawVerify) -> Option<Verify> {
             h.value.clone()
         }
         None => header.to_owned(),
+    };
+    // A token in `Authorization` has an authentication scheme word; one in
+    // a header of its own is bare.
+    let prefix = if scheme == VerifyScheme::Token && !header.eq_ignore_ascii_case("authorization") {
+        ""
+    } else {
+        prefix
     };
     let prefix = raw
         .prefix

@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod crash;
+mod cron;
 mod docs;
 mod server;
 mod support;
