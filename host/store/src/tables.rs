@@ -138,6 +138,11 @@ pub(crate) fn status_key_id(key: &[u8]) -> Option<RunId> {
     Some(RunId::from_bytes(bytes))
 }
 
+/// The workflow part (a name key) of a [`BY_STATUS`] key.
+pub(crate) fn status_key_workflow(key: &[u8]) -> &[u8] {
+    key.get(17..).unwrap_or_default()
+}
+
 /// A [`BY_WORKFLOW_STATUS`] key.
 pub(crate) fn workflow_status_key(workflow: &str, status: RunStatus, id: RunId) -> Vec<u8> {
     key(&[&name_key(workflow), &[status.code()], &id.to_bytes()])
