@@ -1,8 +1,10 @@
 //! Engine tests against the real probe guest (`scripts/build-plugins.sh`
 //! builds it into `target/test-guests/`) and a real store on disk.
 
+mod fairness;
 mod flow;
 mod foreach;
+mod keys;
 mod metrics;
 mod recovery;
 mod steps;
@@ -79,6 +81,7 @@ pub async fn reopen_store(dir: &std::path::Path) -> Store {
 pub fn config() -> EngineConfig {
     EngineConfig {
         workers: 4,
+        workers_per_workflow: None,
         owner: "test".into(),
         lease: Duration::from_secs(60),
         poll: Duration::from_millis(100),
@@ -95,6 +98,10 @@ pub async fn fixture(files: &[&str]) -> Fixture {
 }
 
 pub async fn engine_on(store: &Store, files: &[&str]) -> Engine {
+    engine_with(store, files, config()).await
+}
+
+pub async fn engine_with(store: &Store, files: &[&str], config: EngineConfig) -> Engine {
     let plugins = probe_plugins().await;
     let catalog = plugins.catalog().expect("catalog");
     let workflows = files.iter().enumerate().map(|(i, text)| {
@@ -108,7 +115,7 @@ pub async fn engine_on(store: &Store, files: &[&str]) -> Engine {
         store.clone(),
         Arc::new(workflows),
         Arc::new(plugins),
-        config(),
+        config,
     )
 }
 
