@@ -58,6 +58,9 @@ pub struct ServerSection {
     pub shutdown_grace_secs: u64,
     /// Steps in flight at once across all runs (default 8).
     pub workers: usize,
+    /// Most workers the steps of one workflow hold at once (default three
+    /// quarters of `workers`): the rest stay free for other workflows.
+    pub workers_per_workflow: Option<usize>,
 }
 
 impl Default for ServerSection {
@@ -68,6 +71,7 @@ impl Default for ServerSection {
             timezone: "UTC".to_owned(),
             shutdown_grace_secs: 10,
             workers: 8,
+            workers_per_workflow: None,
         }
     }
 }
@@ -321,6 +325,13 @@ mod tests {
         assert_eq!(c.server.listen.port(), 9000);
         assert_eq!(c.server.body_limit, 10);
         assert_eq!(c.server.shutdown_grace_secs, 10);
+        assert_eq!(c.server.workers_per_workflow, None);
+        let c = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nworkers_per_workflow=2\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.server.workers_per_workflow, Some(2));
         let err = Config::parse(
             "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nport=1\n",
             "t",
