@@ -252,6 +252,18 @@ impl<'t> Tables<'t> {
         *self.count_deltas.entry(k).or_insert(0) += delta;
     }
 
+    /// A run counter as it stands in this batch (earlier operations of the
+    /// batch included).
+    pub(crate) fn counted(&self, k: &[u8]) -> Result<u64> {
+        let stored = self
+            .counts
+            .get(k)
+            .during("reading a run counter")?
+            .map_or(0, |g| g.value());
+        let delta = self.count_deltas.get(k).copied().unwrap_or(0);
+        Ok(stored.saturating_add_signed(delta))
+    }
+
     /// Writes the batch's counter changes; call once, after every operation.
     pub(crate) fn finish(mut self) -> Result<()> {
         let ctx = "updating run counters";

@@ -8,8 +8,8 @@ use redb::ReadableTable;
 use super::{load_run, put_run};
 use crate::error::{Result, StorageContext, StoreError};
 use crate::tables::{
-    META_CRON_HORIZON, RunData, Tables, check_name, encode, key, name_key, read_ts, status_key_id,
-    status_key_workflow, trailing_id, ts,
+    META_CRON_HORIZON, RunData, Tables, check_name, count_key, encode, key, name_key, read_ts,
+    status_key_id, status_key_workflow, trailing_id, ts,
 };
 use crate::writer::Op;
 use crate::{
@@ -283,12 +283,21 @@ impl Op for Claim {
         if self.max == 0 {
             return Ok(plan);
         }
-        let queued = [RunStatus::Queued.code()];
-        let after = [RunStatus::Queued.code() + 1];
+        let code = RunStatus::Queued.code();
+        let (queued, after) = ([code], [code + 1]);
         let range = t.by_status.range(&queued[..]..&after[..]);
-        // Runs taken per workflow (by name key), against its quota.
-        let mut taken: HashMap<Vec<u8>, usize> = HashMap::new();
+        // Runs taken per workflow (by name key), and whether it has its
+        // quota.
+        let mut taken: HashMap<Vec<u8>, (usize, bool)> = HashMap::new();
+        // Queued runs that may still be taken: the scan stops when none
+        // is left, rather than read past a long backlog of workflows that
+        // have their quota.
+        let mut left = t.counted(&count_key(None, RunStatus::Queued))?;
+        let queued_of = |workflow: &[u8]| t.counted(&key(&[workflow, &[code]]));
         for entry in range.during("reading the queue")? {
+            if left == 0 || plan.len() >= self.max {
+                break;
+            }
             let (k, _) = entry.during("reading the queue")?;
             let k = k.value();
             let id = status_key_id(k).ok_or_else(|| StoreError::Invalid {
@@ -301,25 +310,31 @@ impl Op for Claim {
                 .get(workflow)
                 .copied()
                 .unwrap_or(self.per_workflow);
-            let n = match taken.get_mut(workflow) {
-                Some(n) => n,
-                None => taken.entry(workflow.to_vec()).or_insert(0),
+            let (n, full) = match taken.get_mut(workflow) {
+                Some(state) => state,
+                None => taken.entry(workflow.to_vec()).or_insert((0, false)),
             };
-            if *n >= quota {
+            if *full {
                 continue;
             }
-            *n += 1;
-            let old = load_run(&t.runs, id)?;
-            let mut new = old.clone();
-            new.status = RunStatus::Running;
-            new.owner = Some(self.owner.clone());
-            new.lease_until = Some(self.lease_until);
-            new.started_at = Some(self.now);
-            new.try_started_at = old.try_started_at.or(Some(self.now));
-            new.updated_at = self.now;
-            plan.push((old, new));
-            if plan.len() >= self.max {
-                break;
+            if *n < quota {
+                *n += 1;
+                left = left.saturating_sub(1);
+                let old = load_run(&t.runs, id)?;
+                let mut new = old.clone();
+                new.status = RunStatus::Running;
+                new.owner = Some(self.owner.clone());
+                new.lease_until = Some(self.lease_until);
+                new.started_at = Some(self.now);
+                new.try_started_at = old.try_started_at.or(Some(self.now));
+                new.updated_at = self.now;
+                plan.push((old, new));
+            }
+            if *n >= quota {
+                // The workflow's other queued runs stay: count them out.
+                *full = true;
+                let rest = queued_of(workflow)?.saturating_sub(*n as u64);
+                left = left.saturating_sub(rest);
             }
         }
         Ok(plan)
