@@ -4,10 +4,14 @@ use serde::Serialize;
 
 /// Where an invocation stands, handed to every step.
 ///
-/// The idempotency key is the same across retries and restarts of the same
-/// step of the same run: pass it to a vendor's idempotency mechanism
-/// (Stripe's `Idempotency-Key`, PayPal's `PayPal-Request-Id`) so an action is
-/// never carried out twice.
+/// The idempotency key is the same across the automatic retries of the same
+/// step of the same run and across restarts of the host: pass it to a
+/// vendor's idempotency mechanism (Stripe's `Idempotency-Key`, PayPal's
+/// `PayPal-Request-Id`) so an action is never carried out twice. A retry of
+/// the run by a user (`relais runs retry`) starts a new key generation for
+/// the steps it runs again, so the vendor acts anew (a charge after a card
+/// decline is made again, not answered with the stored decline). Treat the
+/// key as opaque.
 ///
 /// Serialises as `{"run_id", "step_id", "attempt", "idempotency_key"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,7 +22,8 @@ pub struct Context {
     pub step_id: String,
     /// 1 for the first attempt, then 2, 3, ... on retries.
     pub attempt: u32,
-    /// Stable across retries and restarts of this step of this run.
+    /// Stable across automatic retries and restarts of this step of this
+    /// run; new after a retry of the run by a user.
     pub idempotency_key: String,
 }
 

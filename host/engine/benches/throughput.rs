@@ -69,6 +69,8 @@ async fn engine(store: &Store) -> Engine {
         Arc::new(plugins),
         EngineConfig {
             workers: 4,
+            // One workflow at a time: it may use every worker.
+            workers_per_workflow: Some(4),
             owner: "bench".into(),
             lease: Duration::from_secs(600),
             poll: Duration::from_millis(200),

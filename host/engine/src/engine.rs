@@ -16,10 +16,9 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::kv::StoreKv;
+use crate::pool::Pool;
 use crate::{EngineError, Plugins, Workflows};
 
-/// Most runs claimed in one store operation.
-const CLAIM_BATCH: usize = 256;
 /// Most timers fired in one store operation.
 const TIMER_BATCH: usize = 512;
 
@@ -28,6 +27,11 @@ const TIMER_BATCH: usize = 512;
 pub struct EngineConfig {
     /// Steps in flight at once across all runs (the global worker pool).
     pub workers: usize,
+    /// Most workers the steps of one workflow hold at once (`None`: three
+    /// quarters of `workers`, rounded down, at least 1). The rest stay free
+    /// for other workflows; runs in memory are shared in the same
+    /// proportion (see [`EngineConfig::runs_per_workflow`]).
+    pub workers_per_workflow: Option<usize>,
     /// This process's lease owner name.
     pub owner: String,
     /// How long a claim holds.
@@ -44,12 +48,30 @@ impl EngineConfig {
     pub fn runs_in_flight(&self) -> usize {
         self.workers.saturating_mul(128).clamp(256, 4096)
     }
+
+    /// Most workers one workflow holds: `workers_per_workflow`, within
+    /// `1..=workers`.
+    pub fn worker_share(&self) -> usize {
+        let workers = self.workers.max(1);
+        self.workers_per_workflow
+            .unwrap_or(workers * 3 / 4)
+            .clamp(1, workers)
+    }
+
+    /// Most runs of one workflow held in memory at once: the runs in
+    /// flight in the proportion of [`EngineConfig::worker_share`], so a
+    /// backlog of one workflow leaves room to claim runs of the others.
+    pub fn runs_per_workflow(&self) -> usize {
+        let share = self.runs_in_flight() * self.worker_share() / self.workers.max(1);
+        share.clamp(1, self.runs_in_flight())
+    }
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             workers: 8,
+            workers_per_workflow: None,
             owner: "relais".into(),
             lease: Duration::from_secs(300),
             poll: Duration::from_secs(1),
@@ -80,11 +102,11 @@ pub(crate) struct Inner {
     pub(crate) kv: Arc<dyn KvStore>,
     pub(crate) catalog: Catalog,
     /// Steps in flight.
-    pub(crate) workers: Arc<Semaphore>,
+    pub(crate) workers: Arc<Pool>,
     /// Runs in memory.
-    slots: Arc<Semaphore>,
+    pub(crate) slots: Arc<Semaphore>,
     /// New work may be queued.
-    wake: Notify,
+    pub(crate) wake: Notify,
     /// A timer may be due sooner than the timer loop thinks.
     pub(crate) timer_wake: Notify,
     /// A run finished, was cancelled or was parked.
@@ -93,12 +115,19 @@ pub(crate) struct Inner {
     stopping: AtomicBool,
     pub(crate) stop: Notify,
     /// The runs in memory, with their tasks.
-    active: Mutex<HashMap<RunId, AbortHandle>>,
+    pub(crate) active: Mutex<Active>,
     /// Per-workflow limits (`concurrency:`).
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Older revisions of workflows, parsed on demand for runs that started
     /// before the files changed.
     revisions: Mutex<HashMap<(String, String), Arc<Workflow>>>,
+}
+
+/// The runs in memory: their tasks, and how many each workflow has.
+#[derive(Default)]
+pub(crate) struct Active {
+    runs: HashMap<RunId, AbortHandle>,
+    pub(crate) per_workflow: HashMap<String, usize>,
 }
 
 impl Inner {
@@ -175,7 +204,7 @@ impl Engine {
                 workflows,
                 plugins,
                 catalog,
-                workers: Arc::new(Semaphore::new(config.workers.max(1))),
+                workers: Arc::new(Pool::new(config.workers, config.worker_share())),
                 slots: Arc::new(Semaphore::new(in_flight)),
                 config,
                 wake: Notify::new(),
@@ -183,7 +212,7 @@ impl Engine {
                 finished: Notify::new(),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
-                active: Mutex::new(HashMap::new()),
+                active: Mutex::new(Active::default()),
                 limits: Mutex::new(HashMap::new()),
                 revisions: Mutex::new(HashMap::new()),
             }),
@@ -195,17 +224,7 @@ impl Engine {
     pub fn start(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
-            match engine.inner.store.running_runs().await {
-                Ok(runs) => {
-                    for run in runs {
-                        let Ok(slot) = engine.inner.slots.clone().acquire_owned().await else {
-                            break;
-                        };
-                        engine.spawn_run(run, slot);
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "cannot list the runs to resume"),
-            }
+            engine.resume().await;
             let timers = tokio::spawn(engine.clone().timer_loop());
             engine.clone().claim_loop().await;
             let _ = timers.await;
@@ -329,14 +348,11 @@ impl Engine {
         }
         // Steps still running past the grace are cut: their runs stay
         // `running` and resume at that step on the next start.
-        let handles: Vec<AbortHandle> = self
-            .inner
-            .active
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-            .map(|(_, h)| h)
-            .collect();
+        let handles: Vec<AbortHandle> = {
+            let mut active = self.inner.active.lock().unwrap_or_else(|e| e.into_inner());
+            active.per_workflow.clear();
+            active.runs.drain().map(|(_, h)| h).collect()
+        };
         for h in handles {
             h.abort();
         }
@@ -348,6 +364,7 @@ impl Engine {
             .active
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .runs
             .len()
     }
 
@@ -366,65 +383,41 @@ impl Engine {
         &self.inner.plugins
     }
 
-    fn spawn_run(&self, run: Run, slot: OwnedSemaphorePermit) {
+    /// Runs `run` in a task of its own, holding its slot among the runs in
+    /// memory and, for a workflow with a `concurrency:` limit, its permit.
+    pub(crate) fn spawn_run(
+        &self,
+        run: Run,
+        slot: OwnedSemaphorePermit,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
         let mut active = self.inner.active.lock().unwrap_or_else(|e| e.into_inner());
-        if active.contains_key(&run.id) {
+        if active.runs.contains_key(&run.id) {
             return;
         }
         let id = run.id;
+        let workflow = run.workflow_id.clone();
+        *active.per_workflow.entry(workflow.clone()).or_insert(0) += 1;
         let inner = self.inner.clone();
         let handle = tokio::spawn(async move {
             crate::run::execute(&inner, run).await;
+            drop(permit);
             drop(slot);
-            inner
-                .active
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            {
+                let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
+                if active.runs.remove(&id).is_some()
+                    && let Some(n) = active.per_workflow.get_mut(&workflow)
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        active.per_workflow.remove(&workflow);
+                    }
+                }
+            }
             inner.finished.notify_waiters();
             inner.wake.notify_one();
         });
-        active.insert(id, handle.abort_handle());
-    }
-
-    async fn claim_loop(self) {
-        let inner = &self.inner;
-        let lease = inner.config.lease;
-        loop {
-            if inner.stopping() {
-                return;
-            }
-            let free = inner.slots.available_permits().min(CLAIM_BATCH);
-            let mut full = false;
-            if free > 0 {
-                match inner
-                    .store
-                    .claim_runs(&inner.config.owner, free, lease)
-                    .await
-                {
-                    Ok(runs) => {
-                        full = runs.len() == free;
-                        for run in runs {
-                            match inner.slots.clone().try_acquire_owned() {
-                                Ok(slot) => self.spawn_run(run, slot),
-                                Err(_) => match inner.slots.clone().acquire_owned().await {
-                                    Ok(slot) => self.spawn_run(run, slot),
-                                    Err(_) => return,
-                                },
-                            }
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "cannot claim runs"),
-                }
-            }
-            if full && !inner.stopping() {
-                continue;
-            }
-            tokio::select! {
-                _ = inner.wake.notified() => {}
-                _ = tokio::time::sleep(inner.config.poll) => {}
-            }
-        }
+        active.runs.insert(id, handle.abort_handle());
     }
 
     async fn timer_loop(self) {

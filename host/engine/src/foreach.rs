@@ -374,7 +374,9 @@ impl ItemCall {
         };
         let since = Instant::now();
         let called = match &input {
-            Ok(input) => invoke::call_plugin(&inner, &call, context, input).await,
+            Ok(input) => {
+                invoke::call_plugin(&inner, workflow.id.as_str(), &call, context, input).await
+            }
             Err(e) => invoke::Called {
                 result: Err(e.clone()),
                 logs: Vec::new(),

@@ -26,9 +26,11 @@ pub(crate) fn step_error(kind: ErrorKind, message: impl Into<String>) -> StepErr
     }
 }
 
-/// Calls `call` with `input` under a worker permit.
+/// Calls `call` (a step of `workflow`) with `input` under a worker of the
+/// pool.
 pub(crate) async fn call_plugin(
     inner: &Inner,
+    workflow: &str,
     call: &PluginCall,
     context: Context,
     input: &Value,
@@ -75,10 +77,7 @@ pub(crate) async fn call_plugin(
         return fail(ErrorKind::Internal, INTERRUPTED.into());
     }
     let _worker = tokio::select! {
-        permit = inner.workers.acquire() => match permit {
-            Ok(permit) => permit,
-            Err(_) => return fail(ErrorKind::Internal, "the worker pool is closed".into()),
-        },
+        worker = inner.workers.acquire(workflow) => worker,
         _ = stop => return fail(ErrorKind::Internal, INTERRUPTED.into()),
     };
     let started = Timestamp::now();

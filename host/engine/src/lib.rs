@@ -20,11 +20,17 @@
 //! - `wait` steps are durable timers, `set` steps compute values, and
 //!   `for_each` steps call the plugin once per item (see `foreach`);
 //! - the idempotency key is `RUN/STEP` (`RUN/STEP/ITEM` for an item of a
-//!   `for_each`): the same across retries and restarts;
+//!   `for_each`): the same across automatic retries and restarts; a retry
+//!   by a user starts a new key generation N, whose keys end in `/gN`
+//!   ([`relais_store::Run::idempotency_key`]);
+//! - steps are called under a worker of a pool shared fairly between
+//!   workflows (`EngineConfig::workers_per_workflow`), and a run of a
+//!   workflow with `concurrency:` is claimed only with a permit of it;
 //! - secrets named by a step are read from the store and granted to that
 //!   call only; they never reach the expression context or a record;
 //! - a workflow's `timeout` bounds a run from the start of its current try
-//!   (its first claim by a worker; a user retry starts a new try): at the
+//!   (its first claim by a worker, which for a `concurrency:`-limited
+//!   workflow comes with its permit; a user retry starts a new try): at the
 //!   deadline the step in flight is stopped, attempts left open are closed
 //!   as timed out and the run fails (`run timed out after 10m`); a wait or
 //!   a retry back-off never sleeps past it, and it holds across restarts.
@@ -53,6 +59,7 @@
 //! # Ok(()) }
 //! ```
 
+mod claim;
 mod deadline;
 mod engine;
 mod error;
@@ -61,6 +68,7 @@ mod invoke;
 mod kv;
 pub mod metrics;
 mod plugins;
+mod pool;
 mod run;
 mod settle;
 mod workflows;

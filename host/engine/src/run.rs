@@ -109,26 +109,6 @@ async fn execute_run(
     wf: Arc<Workflow>,
     deadline: Option<Deadline>,
 ) -> Result<(), EngineError> {
-    let _limit = match wf.concurrency {
-        Some(n) => {
-            let sem = inner.limit(wf.id.as_str(), n);
-            let stop = inner.stop.notified();
-            tokio::pin!(stop);
-            stop.as_mut().enable();
-            if inner.stopping() {
-                requeue(inner, &run).await?;
-                return Ok(());
-            }
-            tokio::select! {
-                permit = sem.acquire_owned() => permit.ok(),
-                _ = stop => {
-                    requeue(inner, &run).await?;
-                    return Ok(());
-                }
-            }
-        }
-        None => None,
-    };
     let detail = inner
         .store
         .run_detail(run.id)
@@ -184,17 +164,6 @@ async fn execute_run(
     };
     let pos = runner.rebuild();
     runner.drive(pos).await
-}
-
-async fn requeue(inner: &Inner, run: &Run) -> Result<(), EngineError> {
-    let next = NextState::Requeue {
-        next_step: run.next_step,
-    };
-    match inner.store.advance_run(run.id, next).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_cancelled() => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 impl Runner<'_> {
@@ -253,11 +222,10 @@ impl Runner<'_> {
             .count() as u32
     }
 
+    /// The idempotency key of `step` (or one of its items) in the run's
+    /// current key generation.
     pub(crate) fn key(&self, step: &Step, item: Option<u32>) -> String {
-        match item {
-            Some(i) => format!("{}/{}/{i}", self.run.id, step.id.as_str()),
-            None => format!("{}/{}", self.run.id, step.id.as_str()),
-        }
+        self.run.idempotency_key(step.id.as_str(), item)
     }
 
     pub(crate) fn context(&self, step: &Step, attempt: u32, item: Option<u32>) -> Context {
@@ -346,7 +314,8 @@ impl Runner<'_> {
                     },
                     None => {
                         let context = self.context(step, attempt, None);
-                        invoke::call_plugin(self.inner, call, context, &input).await
+                        invoke::call_plugin(self.inner, self.wf.id.as_str(), call, context, &input)
+                            .await
                     }
                 };
                 let retry = match &called.result {

@@ -115,6 +115,9 @@ pub struct ServerSection {
     pub shutdown_grace_secs: u64,
     /// Steps in flight at once across all runs (default 8).
     pub workers: usize,
+    /// Most workers the steps of one workflow hold at once (default three
+    /// quarters of `workers`): the rest stay free for other workflows.
+    pub workers_per_workflow: Option<usize>,
 }
 
 impl Default for ServerSection {
@@ -125,6 +128,7 @@ impl Default for ServerSection {
             timezone: "UTC".to_owned(),
             shutdown_grace_secs: 10,
             workers: 8,
+            workers_per_workflow: None,
         }
     }
 }
@@ -200,8 +204,8 @@ impl Config {
 
     /// Makes every relative path of the configuration relative to `folder`
     /// (the configuration file's): the data, plugins and workflows folders,
-    /// the mail relays' `password_file` and `ca_file`, and the plugins' TLS
-    /// `ca_file`s. Absolute paths are kept.
+    /// the mail relays' `password_file` and `ca_file`, the plugins' `file`
+    /// and TLS `ca_file`s. Absolute paths are kept.
     pub fn resolve_paths(&mut self, folder: &Path) {
         let at = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -219,7 +223,14 @@ impl Config {
                 at(p);
             }
         }
-        let plugins = std::iter::once(&mut self.plugin_defaults).chain(self.plugins.values_mut());
+        for section in self.plugins.values_mut() {
+            if let Some(file) = &mut section.file {
+                at(file);
+            }
+        }
+        let sections = self.plugins.values_mut();
+        let plugins = std::iter::once(&mut self.plugin_defaults)
+            .chain(sections.filter_map(|s| s.settings.as_mut()));
         for settings in plugins {
             for grant in settings.http.tls.values_mut() {
                 if let relais_runtime::TlsGrant::CaFile(p) = grant {
@@ -435,6 +446,13 @@ mod tests {
         assert_eq!(c.server.listen.port(), 9000);
         assert_eq!(c.server.body_limit, 10);
         assert_eq!(c.server.shutdown_grace_secs, 10);
+        assert_eq!(c.server.workers_per_workflow, None);
+        let c = Config::parse(
+            "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nworkers_per_workflow=2\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.server.workers_per_workflow, Some(2));
         let err = Config::parse(
             "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nport=1\n",
             "t",
@@ -515,7 +533,28 @@ hosts = ["https://api.example.com"]
             "{err}"
         );
     }
-}
 
-#[cfg(test)]
-mod path_tests;
+    #[test]
+    fn relative_paths_are_read_from_the_file_folder() {
+        let mut c = Config::parse(
+            "data_dir='d'\nplugins_dir='/abs/p'\nworkflows_dir='w'\n\
+             [plugin_defaults.http]\nhosts=['https://panel.example:2087']\n\
+             [plugin_defaults.http.tls.\"https://panel.example:2087\"]\nca_file='ca.pem'\n\
+             [plugins.stripe-eu]\nfile='stripe.wasm'\n",
+            "t",
+        )
+        .unwrap();
+        c.resolve_paths(Path::new("/srv/relais"));
+        assert_eq!(c.data_dir, PathBuf::from("/srv/relais/d"));
+        assert_eq!(c.plugins_dir, PathBuf::from("/abs/p"));
+        assert_eq!(
+            c.plugins["stripe-eu"].file.as_deref(),
+            Some(Path::new("/srv/relais/stripe.wasm"))
+        );
+        let tls = c.plugin_defaults.http.tls.values().next().unwrap();
+        assert!(
+            matches!(tls, relais_runtime::TlsGrant::CaFile(p) if p == Path::new("/srv/relais/ca.pem")),
+            "{tls:?}"
+        );
+    }
+}

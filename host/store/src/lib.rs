@@ -65,8 +65,9 @@ pub use error::{Result, StoreError};
 pub use id::{ParseRunIdError, RunId};
 pub use list::MAX_PAGE;
 pub use model::{
-    CreateOutcome, FiredTimer, NewRun, PruneReport, RetryFrom, Revision, Run, RunDetail, RunFilter,
-    RunGuard, RunPage, RunStatus, StatusCounts, TimerPurpose, TriggerKind, Wake,
+    ClaimQuota, CreateOutcome, FiredTimer, NewRun, PruneReport, RetryFrom, Revision, Run,
+    RunDetail, RunFilter, RunGuard, RunPage, RunStatus, StatusCounts, TimerPurpose, TriggerKind,
+    Wake,
 };
 pub use ops::misc::{MAX_KV_KEY, MAX_KV_VALUE};
 pub use secrets::{MasterKeySource, SecretValue};

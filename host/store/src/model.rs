@@ -1,5 +1,6 @@
 //! The run records the store keeps: plain serde data.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -181,7 +182,8 @@ pub struct Run {
     pub wake: Option<Wake>,
     /// Why it failed, when it failed.
     pub error: Option<StepError>,
-    /// How many times it was retried by a user.
+    /// How many times it was retried by a user: also the generation of
+    /// its idempotency keys (see [`Run::idempotency_key`]).
     pub retries: u32,
     /// How many step attempts it has (the next attempt's sequence number).
     pub attempts: u32,
@@ -197,6 +199,45 @@ pub struct Run {
     pub dedupe_key: Option<String>,
     /// The cron slot it was created for.
     pub cron_slot: Option<Timestamp>,
+}
+
+impl Run {
+    /// The generation of the run's idempotency keys: 0 until a user retries
+    /// it, then one more at each retry by a user. Automatic retries of a
+    /// step and a resume after a crash keep the generation.
+    pub fn key_generation(&self) -> u32 {
+        self.retries
+    }
+
+    /// The idempotency key handed to step `step` (item `item` of a
+    /// `for_each`) in the run's current generation: `RUN/STEP` or
+    /// `RUN/STEP/ITEM` in generation 0, with `/gN` appended in generation
+    /// N. A vendor therefore sees the same key for every attempt of a step
+    /// within one generation (retries, a call cut off by a crash), and a
+    /// new key once a user retries the run.
+    pub fn idempotency_key(&self, step: &str, item: Option<u32>) -> String {
+        let mut key = format!("{}/{step}", self.id);
+        if let Some(item) = item {
+            key.push_str(&format!("/{item}"));
+        }
+        match self.key_generation() {
+            0 => key,
+            n => format!("{key}/g{n}"),
+        }
+    }
+}
+
+/// Which queued runs one claim may take (see
+/// [`crate::Store::claim_runs_within`]): oldest first, skipping the runs of
+/// a workflow once it has its quota.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimQuota {
+    /// Most runs in all.
+    pub max: usize,
+    /// Most runs of any one workflow that `workflows` does not name.
+    pub per_workflow: usize,
+    /// Most runs of these workflows (0: none of theirs).
+    pub workflows: HashMap<String, usize>,
 }
 
 /// A run with its payload, input and every attempt, oldest first.

@@ -20,8 +20,9 @@ use crate::secrets::{MasterKey, check_secret_name};
 use crate::tables::{Tables, check_name};
 use crate::writer::{Writer, WriterStats};
 use crate::{
-    AttemptEnd, AttemptStart, CreateOutcome, FiredTimer, MasterKeySource, NewRun, NextState,
-    PruneReport, RetryFrom, Revision, Run, RunId, RunStatus, StepError, TimerPurpose, Timestamp,
+    AttemptEnd, AttemptStart, ClaimQuota, CreateOutcome, FiredTimer, MasterKeySource, NewRun,
+    NextState, PruneReport, RetryFrom, Revision, Run, RunId, RunStatus, StepError, TimerPurpose,
+    Timestamp,
 };
 
 /// Default bound on the number of operations committed together.
@@ -195,14 +196,26 @@ impl Store {
     /// Takes up to `max` queued runs, oldest first, marks them running for
     /// `owner` with a lease of `lease`, and returns them.
     pub async fn claim_runs(&self, owner: &str, max: usize, lease: Duration) -> Result<Vec<Run>> {
-        check_name("owner", owner)?;
-        let now = Timestamp::now();
-        let op = Claim {
-            owner: owner.to_owned(),
+        let quota = ClaimQuota {
             max,
-            now,
-            lease_until: now.saturating_add(lease),
+            per_workflow: max,
+            workflows: Default::default(),
         };
+        self.claim_runs_within(owner, &quota, lease).await
+    }
+
+    /// Takes queued runs, oldest first, within `quota` (in all and per
+    /// workflow: the runs of a workflow past its quota stay queued, and
+    /// younger runs of other workflows are taken instead), marks them
+    /// running for `owner` with a lease of `lease`, and returns them.
+    pub async fn claim_runs_within(
+        &self,
+        owner: &str,
+        quota: &ClaimQuota,
+        lease: Duration,
+    ) -> Result<Vec<Run>> {
+        check_name("owner", owner)?;
+        let op = Claim::new(owner, quota, Timestamp::now(), lease);
         self.inner.writer.submit(op).await
     }
 

@@ -138,6 +138,11 @@ pub(crate) fn status_key_id(key: &[u8]) -> Option<RunId> {
     Some(RunId::from_bytes(bytes))
 }
 
+/// The workflow part (a name key) of a [`BY_STATUS`] key.
+pub(crate) fn status_key_workflow(key: &[u8]) -> &[u8] {
+    key.get(17..).unwrap_or_default()
+}
+
 /// A [`BY_WORKFLOW_STATUS`] key.
 pub(crate) fn workflow_status_key(workflow: &str, status: RunStatus, id: RunId) -> Vec<u8> {
     key(&[&name_key(workflow), &[status.code()], &id.to_bytes()])
@@ -245,6 +250,18 @@ impl<'t> Tables<'t> {
     /// Adds `delta` to a run counter (written by [`Tables::finish`]).
     pub(crate) fn count(&mut self, k: Vec<u8>, delta: i64) {
         *self.count_deltas.entry(k).or_insert(0) += delta;
+    }
+
+    /// A run counter as it stands in this batch (earlier operations of the
+    /// batch included).
+    pub(crate) fn counted(&self, k: &[u8]) -> Result<u64> {
+        let stored = self
+            .counts
+            .get(k)
+            .during("reading a run counter")?
+            .map_or(0, |g| g.value());
+        let delta = self.count_deltas.get(k).copied().unwrap_or(0);
+        Ok(stored.saturating_add_signed(delta))
     }
 
     /// Writes the batch's counter changes; call once, after every operation.

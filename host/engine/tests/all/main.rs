@@ -1,9 +1,11 @@
 //! Engine tests against the real probe guest (`scripts/build-plugins.sh`
 //! builds it into `target/test-guests/`) and a real store on disk.
 
+mod fairness;
 mod flow;
 mod foreach;
 mod identity;
+mod keys;
 mod metrics;
 mod recovery;
 mod steps;
@@ -92,6 +94,7 @@ pub async fn reopen_store(dir: &std::path::Path) -> Store {
 pub fn config() -> EngineConfig {
     EngineConfig {
         workers: 4,
+        workers_per_workflow: None,
         owner: "test".into(),
         lease: Duration::from_secs(60),
         poll: Duration::from_millis(100),
@@ -113,6 +116,16 @@ pub async fn engine_on(store: &Store, files: &[&str]) -> Engine {
 
 /// An engine over `store` running the given workflow files with `plugins`.
 pub async fn engine_with(store: &Store, plugins: Plugins, files: &[&str]) -> Engine {
+    engine_configured(store, plugins, files, config()).await
+}
+
+/// [`engine_with`] under `config`.
+pub async fn engine_configured(
+    store: &Store,
+    plugins: Plugins,
+    files: &[&str],
+    config: EngineConfig,
+) -> Engine {
     let catalog = plugins.catalog();
     let workflows = files.iter().enumerate().map(|(i, text)| {
         relais_workflow::parse_workflow(format!("w{i}.yaml"), text.to_string(), &catalog)
@@ -125,7 +138,7 @@ pub async fn engine_with(store: &Store, plugins: Plugins, files: &[&str]) -> Eng
         store.clone(),
         Arc::new(workflows),
         Arc::new(plugins),
-        config(),
+        config,
     )
 }
 

@@ -158,6 +158,7 @@ impl Node {
             Arc::new(plugins),
             EngineConfig {
                 workers: config.server.workers.max(1),
+                workers_per_workflow: config.server.workers_per_workflow,
                 default_timezone: zone,
                 ..EngineConfig::default()
             },

@@ -14,8 +14,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::runs::{RunView, TriggerAnswer};
-use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
 
 /// How many next fire times and last runs a workflow's detail shows.
 const SHOWN: usize = 5;

@@ -1,15 +1,20 @@
 //! Run creation (with dedupe and cron guards), claiming, cancel and retry.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use redb::ReadableTable;
 
 use super::{load_run, put_run};
 use crate::error::{Result, StorageContext, StoreError};
 use crate::tables::{
-    META_CRON_HORIZON, RunData, Tables, check_name, encode, key, name_key, read_ts, status_key_id,
-    trailing_id, ts,
+    META_CRON_HORIZON, RunData, Tables, check_name, count_key, encode, key, name_key, read_ts,
+    status_key_id, status_key_workflow, trailing_id, ts,
 };
 use crate::writer::Op;
-use crate::{CreateOutcome, NewRun, RetryFrom, Run, RunGuard, RunId, RunStatus, Timestamp};
+use crate::{
+    ClaimQuota, CreateOutcome, NewRun, RetryFrom, Run, RunGuard, RunId, RunStatus, Timestamp,
+};
 
 /// Longest dedupe key accepted, in bytes.
 pub(crate) const MAX_DEDUPE_KEY: usize = 1024;
@@ -236,12 +241,36 @@ impl Op for CreateRun {
     }
 }
 
-/// Takes up to `max` queued runs, oldest first, and marks them running.
+/// Takes queued runs, oldest first, within a quota per workflow, and marks
+/// them running.
 pub(crate) struct Claim {
     pub owner: String,
+    /// Most runs in all.
     pub max: usize,
+    /// Most runs of a workflow `workflows` does not name.
+    pub per_workflow: usize,
+    /// Most runs of these workflows, by name key.
+    pub workflows: HashMap<Vec<u8>, usize>,
     pub now: Timestamp,
     pub lease_until: Timestamp,
+}
+
+impl Claim {
+    /// A claim of `quota` for `owner` at `now`.
+    pub(crate) fn new(owner: &str, quota: &ClaimQuota, now: Timestamp, lease: Duration) -> Self {
+        Self {
+            owner: owner.to_owned(),
+            max: quota.max,
+            per_workflow: quota.per_workflow,
+            workflows: quota
+                .workflows
+                .iter()
+                .map(|(wf, n)| (name_key(wf), *n))
+                .collect(),
+            now,
+            lease_until: now.saturating_add(lease),
+        }
+    }
 }
 
 impl Op for Claim {
@@ -251,24 +280,62 @@ impl Op for Claim {
     fn check(&self, t: &Tables<'_>) -> Result<Self::Plan> {
         check_name("owner", &self.owner)?;
         let mut plan = Vec::new();
-        let queued = [RunStatus::Queued.code()];
-        let after = [RunStatus::Queued.code() + 1];
+        if self.max == 0 {
+            return Ok(plan);
+        }
+        let code = RunStatus::Queued.code();
+        let (queued, after) = ([code], [code + 1]);
         let range = t.by_status.range(&queued[..]..&after[..]);
-        for entry in range.during("reading the queue")?.take(self.max) {
+        // Runs taken per workflow (by name key), and whether it has its
+        // quota.
+        let mut taken: HashMap<Vec<u8>, (usize, bool)> = HashMap::new();
+        // Queued runs that may still be taken: the scan stops when none
+        // is left, rather than read past a long backlog of workflows that
+        // have their quota.
+        let mut left = t.counted(&count_key(None, RunStatus::Queued))?;
+        let queued_of = |workflow: &[u8]| t.counted(&key(&[workflow, &[code]]));
+        for entry in range.during("reading the queue")? {
+            if left == 0 || plan.len() >= self.max {
+                break;
+            }
             let (k, _) = entry.during("reading the queue")?;
-            let id = status_key_id(k.value()).ok_or_else(|| StoreError::Invalid {
+            let k = k.value();
+            let id = status_key_id(k).ok_or_else(|| StoreError::Invalid {
                 what: "queue entry",
                 reason: "not a run id".into(),
             })?;
-            let old = load_run(&t.runs, id)?;
-            let mut new = old.clone();
-            new.status = RunStatus::Running;
-            new.owner = Some(self.owner.clone());
-            new.lease_until = Some(self.lease_until);
-            new.started_at = Some(self.now);
-            new.try_started_at = old.try_started_at.or(Some(self.now));
-            new.updated_at = self.now;
-            plan.push((old, new));
+            let workflow = status_key_workflow(k);
+            let quota = self
+                .workflows
+                .get(workflow)
+                .copied()
+                .unwrap_or(self.per_workflow);
+            let (n, full) = match taken.get_mut(workflow) {
+                Some(state) => state,
+                None => taken.entry(workflow.to_vec()).or_insert((0, false)),
+            };
+            if *full {
+                continue;
+            }
+            if *n < quota {
+                *n += 1;
+                left = left.saturating_sub(1);
+                let old = load_run(&t.runs, id)?;
+                let mut new = old.clone();
+                new.status = RunStatus::Running;
+                new.owner = Some(self.owner.clone());
+                new.lease_until = Some(self.lease_until);
+                new.started_at = Some(self.now);
+                new.try_started_at = old.try_started_at.or(Some(self.now));
+                new.updated_at = self.now;
+                plan.push((old, new));
+            }
+            if *n >= quota {
+                // The workflow's other queued runs stay: count them out.
+                *full = true;
+                let rest = queued_of(workflow)?.saturating_sub(*n as u64);
+                left = left.saturating_sub(rest);
+            }
         }
         Ok(plan)
     }
