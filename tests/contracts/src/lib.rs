@@ -198,7 +198,7 @@ pub async fn invoke_with_kv(
     secrets: &[(&str, &str)],
     kv: Arc<MemoryKv>,
 ) -> Outcome {
-    plugin
+    let outcome = plugin
         .invoke(Invocation {
             step: step.into(),
             input: input.to_string(),
@@ -211,7 +211,34 @@ pub async fn invoke_with_kv(
             secrets: secrets.iter().map(|(k, v)| (*k, *v)).collect::<Secrets>(),
             kv,
         })
-        .await
+        .await;
+    if let Ok(output) = &outcome.result {
+        assert_output_schema(plugin, step, output);
+    }
+    outcome
+}
+
+/// Panics unless `output` matches the output schema `step` declares: the
+/// engine checks every output the same way, so a connector whose real
+/// answers break its own schema would fail its steps.
+pub fn assert_output_schema(plugin: &Plugin, step: &str, output: &serde_json::Value) {
+    let info = plugin.info();
+    let schema = &info
+        .step(step)
+        .unwrap_or_else(|| panic!("{} has no step {step}", info.name))
+        .output_schema;
+    let validator = jsonschema::validator_for(schema)
+        .unwrap_or_else(|e| panic!("{}/{step}: output schema does not compile: {e}", info.name));
+    let problems: Vec<String> = validator
+        .iter_errors(output)
+        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{}/{step}: output breaks its declared schema: {}\noutput: {output}",
+        info.name,
+        problems.join("; ")
+    );
 }
 
 /// `Basic base64(USER:PASSWORD)`, the `Authorization` value of HTTP basic

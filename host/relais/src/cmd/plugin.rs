@@ -262,3 +262,29 @@ fn print_info(name: &str, info: &PluginInfo, path: &Path, schemas: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_is_found_by_the_name_workflows_use() {
+        let c = Config::parse(
+            "data_dir='/d'\nplugins_dir='/p'\nworkflows_dir='/w'\n[plugins.stripe-eu]\nfile='/opt/stripe.wasm'\n",
+            "t",
+        )
+        .unwrap();
+        let named = source(&c, "stripe-eu");
+        assert_eq!(
+            (named.name.as_str(), named.path.as_path(), named.named),
+            ("stripe-eu", Path::new("/opt/stripe.wasm"), true)
+        );
+        let found = source(&c, "http");
+        assert_eq!(
+            (found.name.as_str(), found.path.as_path(), found.named),
+            ("http", Path::new("/p/http.wasm"), false)
+        );
+        let file = source(&c, "/tmp/other.wasm");
+        assert_eq!((file.name.as_str(), file.named), ("other", false));
+    }
+}
