@@ -67,6 +67,7 @@ pub use model::{
     CreateOutcome, FiredTimer, NewRun, PruneReport, RetryFrom, Revision, Run, RunDetail, RunFilter,
     RunGuard, RunPage, RunStatus, StatusCounts, TimerPurpose, TriggerKind, Wake,
 };
+pub use ops::kv_usage::KvQuota;
 pub use ops::misc::{MAX_KV_KEY, MAX_KV_VALUE};
 pub use secrets::{MasterKeySource, SecretValue};
 pub use step::{
