@@ -5,6 +5,7 @@ mod flow;
 mod foreach;
 mod metrics;
 mod recovery;
+mod sandbox;
 mod steps;
 mod timeout;
 
