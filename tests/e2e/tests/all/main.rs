@@ -3,5 +3,6 @@
 
 mod cli;
 mod crash;
+mod plugin_cli;
 mod server;
 mod support;
