@@ -31,11 +31,13 @@ fn setup() -> Setup {
         );
         std::fs::copy(&from, plugins.join(format!("{name}.wasm"))).unwrap();
     }
+    let workflows = dir.path().join("workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
     let config = dir.path().join("relais.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\nplugins_dir = {plugins:?}\n",
+            "data_dir = {:?}\nplugins_dir = {plugins:?}\nworkflows_dir = {workflows:?}\n",
             dir.path().join("data")
         ),
     )
