@@ -74,7 +74,7 @@ steps:
     uses: hostile/stderr
     with: { text: "cache warmed" }
 "#;
-    let wf = relais_workflow::parse_workflow("noisy.yaml".to_string(), text.to_string(), &catalog)
+    let wf = relais_workflow::parse_workflow("noisy.yaml", text.to_string(), &catalog)
         .expect("workflow");
     let workflows = Workflows::from_workflows([wf], &store)
         .await
