@@ -8,8 +8,8 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::kv::{self, KvStore};
-use crate::limits::Limiter;
+use crate::kv::{self, KvError, KvQuota, KvStore};
+use crate::limits::{LOG_LINE_OVERHEAD, Limit, Limiter, Limits};
 use crate::outbound::Outbound;
 use crate::secrets::Secrets;
 
@@ -42,38 +42,54 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// The log of one invocation, capped in bytes.
+/// The log of one invocation, capped in bytes and in lines. Every line
+/// costs its text plus [`LOG_LINE_OVERHEAD`], so a flood of empty lines
+/// runs into the cap as surely as a few long ones.
 #[derive(Debug)]
 pub(crate) struct LogBuffer {
     pub(crate) lines: Vec<LogLine>,
     bytes: usize,
     max_bytes: usize,
+    max_lines: usize,
     dropped: usize,
     started: std::time::Instant,
 }
 
 impl LogBuffer {
-    pub(crate) fn new(max_bytes: usize) -> Self {
+    pub(crate) fn new(limits: &Limits) -> Self {
         Self {
             lines: Vec::new(),
             bytes: 0,
-            max_bytes,
+            max_bytes: limits.log_bytes,
+            max_lines: usize::try_from(limits.log_lines).unwrap_or(usize::MAX),
             dropped: 0,
             started: std::time::Instant::now(),
         }
     }
 
     pub(crate) fn push(&mut self, level: &str, message: String) {
-        if self.bytes + message.len() > self.max_bytes {
-            self.dropped += 1;
+        let cost = message.len().saturating_add(LOG_LINE_OVERHEAD);
+        if self.bytes.saturating_add(cost) > self.max_bytes || self.lines.len() >= self.max_lines {
+            self.drop_line();
             return;
         }
-        self.bytes += message.len();
+        self.bytes += cost;
         self.lines.push(LogLine {
             at_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             level: level.to_string(),
             message,
         });
+    }
+
+    /// Whether no further line fits (even an empty one).
+    pub(crate) fn is_full(&self) -> bool {
+        self.lines.len() >= self.max_lines
+            || self.bytes.saturating_add(LOG_LINE_OVERHEAD) > self.max_bytes
+    }
+
+    /// Counts a line that did not fit.
+    pub(crate) fn drop_line(&mut self) {
+        self.dropped += 1;
     }
 
     /// Host lines are always kept: they explain failures.
@@ -88,8 +104,9 @@ impl LogBuffer {
     pub(crate) fn finish(mut self) -> Vec<LogLine> {
         if self.dropped > 0 {
             let text = format!(
-                "{} log line(s) dropped: the log limit is {} bytes per invocation",
-                self.dropped, self.max_bytes
+                "{} log line(s) dropped: the log limit is {} lines or {} bytes per invocation \
+                 (each line counts {LOG_LINE_OVERHEAD} bytes more than its text)",
+                self.dropped, self.max_lines, self.max_bytes
             );
             self.host(text);
         }
@@ -108,6 +125,7 @@ pub(crate) struct State {
     pub(crate) log: LogBuffer,
     pub(crate) secrets: Secrets,
     pub(crate) kv: Arc<dyn KvStore>,
+    pub(crate) kv_quota: KvQuota,
     pub(crate) mail: crate::mail::MailCtx,
 }
 
@@ -141,6 +159,10 @@ impl bindings::relais::plugin::log::Host for State {
             Level::Warn => "warn",
             Level::Error => "error",
         };
+        if self.log.is_full() {
+            self.log.drop_line();
+            return;
+        }
         let message = self.secrets.redact(&message);
         self.log.push(level, message);
     }
@@ -155,17 +177,31 @@ impl bindings::relais::plugin::secrets::Host for State {
 impl bindings::relais::plugin::kv::Host for State {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, String> {
         kv::check(&key, None)?;
-        self.kv.get(&self.plugin, &key).await
+        self.kv
+            .get(&self.plugin, &key)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
         kv::check(&key, Some(&value))?;
-        self.kv.set(&self.plugin, &key, value).await
+        match self.kv.set(&self.plugin, &key, value, self.kv_quota).await {
+            Ok(()) => Ok(()),
+            Err(e @ KvError::Quota(_)) => {
+                let text = e.to_string();
+                crate::outbound::hit(&self.outbound.incidents, Limit::KvQuota, text.clone());
+                Err(text)
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     async fn delete(&mut self, key: String) -> Result<(), String> {
         kv::check(&key, None)?;
-        self.kv.delete(&self.plugin, &key).await
+        self.kv
+            .delete(&self.plugin, &key)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

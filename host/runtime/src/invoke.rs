@@ -5,15 +5,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::classify::{Failure, classify};
 use crate::host::{LogBuffer, LogLine, State, bindings};
-use crate::kv::KvStore;
+use crate::kv::{KvQuota, KvStore};
 use crate::limits::{Limit, Limiter};
-use crate::outbound::{Incidents, Outbound};
+use crate::outbound::{Incidents, MAX_NOTES, Outbound};
+use crate::output::{output, step_error};
 use crate::plugin::{Inner, Plugin};
+use crate::resources;
 use crate::secrets::Secrets;
 use crate::stderr::Captured;
 
@@ -77,8 +79,10 @@ pub enum StepError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum InvokeError {
-    /// The plugin returned an error.
+    /// The plugin returned an error; in JSON
+    /// `{"kind": "step", "error": {"kind": "fatal", "message": …}}`.
     #[error("{0}")]
+    #[serde(with = "step_json")]
     Step(StepError),
     /// A sandbox limit stopped it.
     #[error("{limit} limit exceeded: {message}")]
@@ -112,6 +116,27 @@ pub enum InvokeError {
         /// Why.
         message: String,
     },
+}
+
+/// A step error nested under `error`, so its own `kind` does not collide
+/// with [`InvokeError`]'s.
+mod step_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::StepError;
+
+    #[derive(Serialize, Deserialize)]
+    struct Nested<T> {
+        error: T,
+    }
+
+    pub fn serialize<S: Serializer>(e: &StepError, s: S) -> Result<S::Ok, S::Error> {
+        Nested { error: e }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StepError, D::Error> {
+        Nested::<StepError>::deserialize(d).map(|n| n.error)
+    }
 }
 
 impl InvokeError {
@@ -178,11 +203,23 @@ impl Plugin {
     }
 }
 
+/// Runs `describe` with no grants; its log goes to tracing, with the
+/// plugin file, since there is no run to keep it.
 pub(crate) async fn describe(
     inner: &Inner,
     inv: Invocation,
 ) -> Result<wit::PluginInfo, InvokeError> {
-    match run(inner, inv, Call::Describe).await.0? {
+    let (result, logs) = run(inner, inv, Call::Describe).await;
+    let file = inner.path.display();
+    for l in &logs {
+        match l.level.as_str() {
+            "warn" | "error" | "host" => {
+                tracing::warn!(plugin = %file, level = %l.level, "describe: {}", l.message);
+            }
+            _ => tracing::debug!(plugin = %file, level = %l.level, "describe: {}", l.message),
+        }
+    }
+    match result? {
         Returned::Info(info) => Ok(info),
         Returned::Output(_) => Err(InvokeError::InvalidOutput {
             message: "invoke answered a describe".into(),
@@ -233,7 +270,10 @@ async fn run(
     inv: Invocation,
     call: Call,
 ) -> (Result<Returned, InvokeError>, Vec<LogLine>) {
-    let limits = inner.settings.limits;
+    let mut limits = inner.settings.limits;
+    if let Call::Describe = call {
+        limits.timeout = crate::limits::DESCRIBE_TIMEOUT;
+    }
     let shared = &inner.runtime.shared;
     let deadline = Instant::now() + limits.timeout;
     let stderr = Captured::new(8 << 10);
@@ -244,13 +284,18 @@ async fn run(
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build();
+    // `describe` runs with no grants: no origin, no mail relay.
+    let (grants, mail) = match call {
+        Call::Invoke => (inner.grants.clone(), inner.settings.mail.clone()),
+        Call::Describe => (Arc::default(), Vec::new()),
+    };
     let state = State {
         plugin: inner.name.clone(),
         wasi,
-        table: wasmtime::component::ResourceTable::new(),
-        http: WasiHttpCtx::new(),
+        table: resources::table(&limits),
+        http: resources::http_ctx(&limits),
         outbound: Outbound {
-            grants: inner.grants.clone(),
+            grants,
             max_response_bytes: limits.http_response_bytes,
             requests_left: limits.http_requests,
             deadline: tokio::time::Instant::from_std(deadline),
@@ -258,12 +303,13 @@ async fn run(
             incidents: incidents.clone(),
         },
         limiter: Limiter::new(&limits),
-        log: LogBuffer::new(limits.log_bytes),
+        log: LogBuffer::new(&limits),
         secrets: inv.secrets.clone(),
         kv: inv.kv.clone(),
+        kv_quota: KvQuota::of(&limits),
         mail: crate::mail::MailCtx::new(
             shared.mail.clone(),
-            &inner.settings.mail,
+            &mail,
             inner.name.clone(),
             tokio::time::Instant::from_std(deadline),
         ),
@@ -271,12 +317,20 @@ async fn run(
     let mut store = Store::new(&shared.engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
+    store.epoch_deadline_callback(move |mut cx| {
         if Instant::now() >= deadline {
-            Ok(UpdateDeadline::Interrupt)
-        } else {
-            Ok(UpdateDeadline::Yield(1))
+            return Ok(UpdateDeadline::Interrupt);
         }
+        let state = cx.data_mut();
+        let held = resources::held_bytes(&mut state.table);
+        if held > limits.host_bytes {
+            state.limiter.hit = Some(Limit::HostMemory);
+            wasmtime::bail!(
+                "the plugin holds {held} bytes of HTTP headers in host memory, the limit is {}",
+                limits.host_bytes
+            );
+        }
+        Ok(UpdateDeadline::Yield(1))
     });
 
     let work = async {
@@ -301,16 +355,22 @@ async fn run(
     let mut log = state.log;
     let incidents = std::mem::take(&mut *incidents.lock().unwrap_or_else(|e| e.into_inner()));
     for n in &incidents.notes {
-        log.host(n.clone());
+        log.host(state.secrets.redact(n));
+    }
+    if incidents.dropped > 0 {
+        log.host(format!(
+            "{} more host note(s) dropped: {MAX_NOTES} are kept per invocation",
+            incidents.dropped
+        ));
     }
     let panic_text = stderr.text();
     let result = match outcome {
         // A step that failed because the host cut it off (an HTTP response
-        // over its cap, too many requests) failed on a limit, whatever the
-        // plugin made of it.
+        // over its cap, too many requests, a full KV store) failed on a
+        // limit, whatever the plugin made of it.
         Ok(Returned::Output(Err(_))) if incidents.limit.is_some() => Err(InvokeError::Limit {
             limit: incidents.limit.unwrap_or(Limit::Resources),
-            message: incidents.notes.last().cloned().unwrap_or_default(),
+            message: incidents.limit_note.clone(),
         }),
         Ok(r) => Ok(r),
         Err(f) => Err(classify(
@@ -321,7 +381,9 @@ async fn run(
             &panic_text,
         )),
     };
-    if result.is_err() && !panic_text.is_empty() {
+    // What the guest wrote to stderr joins its log, whether the step
+    // failed (a panic message) or not.
+    if !panic_text.is_empty() {
         log.host(format!("stderr: {}", state.secrets.redact(&panic_text)));
     }
     if let Err(e) = &result {
@@ -330,165 +392,21 @@ async fn run(
     (result, log.finish())
 }
 
-enum Failure {
-    Instantiate(String),
-    Wasm(wasmtime::Error),
-    HostTimeout,
-}
-
-fn classify(
-    f: Failure,
-    limiter: &Limiter,
-    incidents: &Incidents,
-    limits: &crate::limits::Limits,
-    stderr: &str,
-) -> InvokeError {
-    let timeout = || InvokeError::Limit {
-        limit: Limit::Timeout,
-        message: format!("the invocation ran longer than {:?}", limits.timeout),
-    };
-    let err = match f {
-        Failure::Instantiate(message) => {
-            if limiter.hit == Some(Limit::Memory) {
-                return InvokeError::Limit {
-                    limit: Limit::Memory,
-                    message: format!("initial memory exceeds {} bytes", limits.memory_bytes),
-                };
-            }
-            return InvokeError::Instantiate { message };
-        }
-        Failure::HostTimeout => return timeout(),
-        Failure::Wasm(e) => e,
-    };
-    if let Some(limit) = limiter.hit {
-        let message = match limit {
-            Limit::Memory => format!(
-                "the instance tried to grow its memory past {} bytes",
-                limits.memory_bytes
-            ),
-            _ => format!("{err:#}"),
-        };
-        return InvokeError::Limit { limit, message };
-    }
-    match err.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => return timeout(),
-        Some(Trap::UnreachableCodeReached) if stderr.contains("panicked") => {
-            return InvokeError::Panic {
-                message: panic_message(stderr),
-            };
-        }
-        _ => {}
-    }
-    if let Some(limit) = incidents.limit {
-        return InvokeError::Limit {
-            limit,
-            message: incidents.notes.last().cloned().unwrap_or_default(),
-        };
-    }
-    InvokeError::Trap {
-        message: format!("{err:#}"),
-    }
-}
-
-/// `thread 'main' panicked at src/lib.rs:3:5:\nmessage` → `message (at src/lib.rs:3:5)`.
-fn panic_message(stderr: &str) -> String {
-    let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked"));
-    let Some(head) = lines.next() else {
-        return stderr.to_string();
-    };
-    let at = head
-        .split_once("panicked at ")
-        .map(|(_, r)| r.trim_end_matches(':').to_string());
-    let msg: Vec<&str> = lines.take_while(|l| !l.starts_with("note:")).collect();
-    match (msg.is_empty(), at) {
-        (false, Some(at)) => format!("{} (at {at})", msg.join("\n")),
-        (false, None) => msg.join("\n"),
-        (true, _) => head.to_string(),
-    }
-}
-
-fn output(text: &str, cap: usize, secrets: &Secrets) -> Result<serde_json::Value, InvokeError> {
-    if text.len() > cap {
-        return Err(InvokeError::Limit {
-            limit: Limit::OutputSize,
-            message: format!("the output is {} bytes, the limit is {cap}", text.len()),
-        });
-    }
-    let mut value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| InvokeError::InvalidOutput {
-            message: format!("not JSON: {e}"),
-        })?;
-    redact_value(&mut value, secrets);
-    Ok(value)
-}
-
-fn redact_value(value: &mut serde_json::Value, secrets: &Secrets) {
-    match value {
-        serde_json::Value::String(s) => {
-            let r = secrets.redact(s);
-            if r != *s {
-                *s = r;
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, secrets)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, secrets)),
-        _ => {}
-    }
-}
-
-fn truncate(mut s: String, cap: usize) -> String {
-    if s.len() > cap {
-        let mut end = cap;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("… (truncated)");
-    }
-    s
-}
-
-fn step_error(e: wit::StepError, cap: usize, secrets: &Secrets) -> StepError {
-    let clean = |m: String| truncate(secrets.redact(&m), cap.min(16 << 10));
-    match e {
-        wit::StepError::Retryable(r) => StepError::Retryable {
-            message: clean(r.message),
-            retry_after_ms: r.retry_after_ms,
-        },
-        wit::StepError::Fatal(m) => StepError::Fatal { message: clean(m) },
-        wit::StepError::InvalidInput(m) => StepError::InvalidInput { message: clean(m) },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn panic_messages_are_readable() {
-        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:10:5:\nprobe panicked on purpose\nnote: run with `RUST_BACKTRACE=1`";
+    fn step_errors_have_one_kind_per_object() {
+        let e = InvokeError::Step(StepError::Fatal {
+            message: "no".into(),
+        });
+        let text = serde_json::to_string(&e).unwrap();
         assert_eq!(
-            panic_message(stderr),
-            "probe panicked on purpose (at src/lib.rs:10:5)"
+            text,
+            r#"{"kind":"step","error":{"kind":"fatal","message":"no"}}"#
         );
-    }
-
-    #[test]
-    fn outputs_are_checked_and_redacted() {
-        let secrets: Secrets = [("k", "sk_live_secret")].into_iter().collect();
-        let v = output(r#"{"a":"x sk_live_secret y","n":[1]}"#, 100, &secrets).unwrap();
-        assert_eq!(v, serde_json::json!({"a": "x *** y", "n": [1]}));
-        assert!(matches!(
-            output("{}", 1, &secrets),
-            Err(InvokeError::Limit {
-                limit: Limit::OutputSize,
-                ..
-            })
-        ));
-        assert!(matches!(
-            output("not json", 100, &secrets),
-            Err(InvokeError::InvalidOutput { .. })
-        ));
+        assert_eq!(serde_json::from_str::<InvokeError>(&text).unwrap(), e);
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! ```
 
 mod cache;
+mod classify;
 mod grants;
 mod host;
 mod invoke;
@@ -34,7 +35,9 @@ mod kv;
 mod limits;
 mod mail;
 mod outbound;
+mod output;
 mod plugin;
+mod resources;
 mod runtime;
 mod secrets;
 mod stderr;
@@ -44,12 +47,12 @@ pub use cache::{CacheOutcome, ComponentCache};
 pub use grants::{HttpGrants, Origin, OriginError, is_public};
 pub use host::LogLine;
 pub use invoke::{Context, Invocation, InvokeError, Outcome, StepError};
-pub use kv::{KvFuture, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
-pub use limits::{Limit, Limits, MAX_MEMORY_BYTES};
+pub use kv::{KvError, KvFuture, KvQuota, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
+pub use limits::{DESCRIBE_TIMEOUT, LOG_LINE_OVERHEAD, Limit, Limits, MAX_MEMORY_BYTES};
 pub use mail::{
     MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_INVOCATION, MailRelay, MailRelayError, MailTls,
 };
 pub use plugin::{Plugin, PluginInfo, PluginSettings, StepInfo};
 pub use runtime::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig, file_stem};
-pub use secrets::{SecretValue, Secrets};
+pub use secrets::{MIN_SECRET_BYTES, SecretValue, Secrets};
 pub use tls::{Fingerprint, FingerprintError, OPERATOR_TRUST, TLS_HEADER, TlsError, TlsGrant};

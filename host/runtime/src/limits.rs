@@ -15,12 +15,29 @@ pub struct Limits {
     pub timeout: Duration,
     /// Size of the JSON output (and of an error message) in bytes.
     pub output_bytes: usize,
-    /// Total bytes of log lines one invocation may write.
+    /// Total bytes of log lines one invocation may keep; each line costs
+    /// its text plus [`LOG_LINE_OVERHEAD`], so empty lines are not free.
     pub log_bytes: usize,
+    /// Log lines one invocation may keep; later lines are dropped and noted.
+    pub log_lines: u32,
     /// Size of one outbound HTTP response body in bytes.
     pub http_response_bytes: u64,
     /// Outbound HTTP requests one invocation may make.
     pub http_requests: u32,
+    /// Resource handles (`wasi:http` fields, requests, bodies, streams,
+    /// pollables…) one invocation may hold at once.
+    pub handles: u32,
+    /// Size of one `wasi:http` fields resource (a header map), in bytes as
+    /// `wasi:http` accounts them: each name and value costs its length plus
+    /// a fixed overhead (about 70 bytes), which also caps the field count.
+    pub header_bytes: usize,
+    /// Host memory one invocation may hold through its `wasi:http`
+    /// resources (the header maps it created and not yet dropped), in bytes.
+    pub host_bytes: u64,
+    /// Total bytes (keys and values) the plugin may keep in its KV store.
+    pub kv_bytes: u64,
+    /// Keys the plugin may keep in its KV store.
+    pub kv_keys: u64,
 }
 
 impl Default for Limits {
@@ -30,8 +47,14 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             output_bytes: 1 << 20,
             log_bytes: 64 << 10,
+            log_lines: 1000,
             http_response_bytes: 8 << 20,
             http_requests: 64,
+            handles: 1000,
+            header_bytes: 32 << 10,
+            host_bytes: 4 << 20,
+            kv_bytes: 64 << 20,
+            kv_keys: 100_000,
         }
     }
 }
@@ -39,6 +62,14 @@ impl Default for Limits {
 /// The largest memory cap the engine is built for; a plugin's own cap may be
 /// lower, never higher.
 pub const MAX_MEMORY_BYTES: u64 = 1 << 30;
+
+/// Wall-clock time of `describe`, whatever the plugin's own timeout (which
+/// is its steps'): a step limit of 1 ms must not stop the plugin loading.
+pub const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one log line costs against `log_bytes` beyond its text: the host's
+/// own record of it (level, time, allocation).
+pub const LOG_LINE_OVERHEAD: usize = 64;
 
 /// Which limit an invocation ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +87,12 @@ pub enum Limit {
     HttpRequests,
     /// Too many tables or instances (a malformed or hostile component).
     Resources,
+    /// Too many resource handles held at once.
+    Handles,
+    /// Too much host memory held through `wasi:http` resources.
+    HostMemory,
+    /// The plugin's KV store is full (bytes or keys).
+    KvQuota,
 }
 
 impl std::fmt::Display for Limit {
@@ -67,6 +104,9 @@ impl std::fmt::Display for Limit {
             Limit::HttpResponseSize => "http response size",
             Limit::HttpRequests => "http request count",
             Limit::Resources => "instance resources",
+            Limit::Handles => "resource handles",
+            Limit::HostMemory => "host memory",
+            Limit::KvQuota => "kv quota",
         })
     }
 }

@@ -35,7 +35,25 @@ use crate::tls::{OPERATOR_TRUST, TLS_HEADER, TlsPolicy};
 #[derive(Debug, Default)]
 pub(crate) struct Incidents {
     pub(crate) limit: Option<Limit>,
+    /// The note of the first limit hit.
+    pub(crate) limit_note: String,
     pub(crate) notes: Vec<String>,
+    /// Notes past [`MAX_NOTES`], counted only: a guest that is refused in
+    /// a loop must not grow the host's memory.
+    pub(crate) dropped: usize,
+}
+
+/// Host notes one invocation keeps.
+pub(crate) const MAX_NOTES: usize = 100;
+
+impl Incidents {
+    fn push(&mut self, text: String) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(text);
+        } else {
+            self.dropped += 1;
+        }
+    }
 }
 
 pub(crate) type SharedIncidents = Arc<Mutex<Incidents>>;
@@ -45,14 +63,18 @@ fn note(incidents: &SharedIncidents, text: String) {
     incidents
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .notes
         .push(text);
 }
 
-fn hit(incidents: &SharedIncidents, limit: Limit, text: String) {
+/// Records that the host stopped something on `limit`: a step that then
+/// fails, failed on that limit.
+pub(crate) fn hit(incidents: &SharedIncidents, limit: Limit, text: String) {
     let mut i = incidents.lock().unwrap_or_else(|e| e.into_inner());
-    i.limit.get_or_insert(limit);
-    i.notes.push(text);
+    if i.limit.is_none() {
+        i.limit = Some(limit);
+        i.limit_note.clone_from(&text);
+    }
+    i.push(text);
 }
 
 /// The per-invocation `wasi:http` hooks.
@@ -78,6 +100,10 @@ type SendFuture = Box<
 >;
 
 impl WasiHttpHooks for Outbound {
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        crate::resources::OUTGOING_BODY_CHUNK
+    }
+
     fn send_request(
         &mut self,
         mut request: http::Request<WasiBody>,

@@ -1,5 +1,7 @@
 //! Secret values handed to one invocation, and their redaction.
 
+mod encode;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -56,21 +58,48 @@ impl Secrets {
         self.0.keys().map(String::as_str)
     }
 
-    /// Replaces every occurrence of a granted secret's value in `text` by
-    /// `***`, so a plugin that logs or returns a secret does not leak it into
-    /// run records. Values shorter than 4 bytes are left alone: masking them
-    /// would garble ordinary text and hide nothing.
+    /// Replaces every granted secret's value in `text` by `***`, so a
+    /// plugin that logs or returns a secret does not leak it into run
+    /// records. Each value is masked as it is and in every encoding a
+    /// plugin or the host commonly writes it in: JSON-escaped (as is, and
+    /// with non-ASCII as `\uXXXX`), percent-encoded (either case of hex,
+    /// and form-encoded), and base64 (standard and URL-safe, with or
+    /// without padding). A base64 word that decodes to bytes containing a
+    /// value is masked whole, which covers `Basic base64(user:secret)`
+    /// and a value at any offset of an encoded blob. Every value is masked
+    /// whatever its length (`relais secret set` refuses values under
+    /// [`MIN_SECRET_BYTES`]); an empty value masks nothing.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for value in self.0.values() {
-            let v = value.expose();
-            if v.len() >= 4 && out.contains(v) {
-                out = out.replace(v, "***");
+        let values: Vec<&str> = self
+            .0
+            .values()
+            .map(SecretValue::expose)
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return text.to_string();
+        }
+        // Whole base64 words first: a value inside an encoded blob may also
+        // be aligned there, and the blob must not be left half masked.
+        let mut out = encode::mask_base64_words(text, &values);
+        for value in &values {
+            for form in encode::forms(value) {
+                if out.contains(form.as_str()) {
+                    out = out.replace(form.as_str(), MASK);
+                }
             }
         }
         out
     }
 }
+
+/// What a masked value is replaced by.
+const MASK: &str = "***";
+
+/// The shortest secret value `relais secret set` accepts: shorter values
+/// would mask ordinary text wherever they occur (they are still masked
+/// when granted some other way).
+pub const MIN_SECRET_BYTES: usize = 4;
 
 impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Secrets {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
@@ -95,13 +124,10 @@ mod tests {
     }
 
     #[test]
-    fn redacts_values() {
-        let s: Secrets = [("k", "sk_test_123456"), ("short", "ab")]
+    fn redacts_values_of_any_length() {
+        let s: Secrets = [("k", "sk_test_123456"), ("short", "ab"), ("empty", "")]
             .into_iter()
             .collect();
-        assert_eq!(
-            s.redact("auth sk_test_123456 and ab"),
-            "auth *** and ab".to_string()
-        );
+        assert_eq!(s.redact("auth sk_test_123456 and ab"), "auth *** and ***");
     }
 }

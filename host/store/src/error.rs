@@ -119,6 +119,20 @@ pub enum StoreError {
         /// The limit.
         max: usize,
     },
+    /// A write would take a plugin's KV data past its quota.
+    #[error(
+        "kv quota of plugin {plugin} exceeded: it would keep {would} {what}, the quota is {max}"
+    )]
+    KvQuota {
+        /// The plugin.
+        plugin: String,
+        /// `keys` or `bytes`.
+        what: &'static str,
+        /// What it would keep after the write.
+        would: u64,
+        /// Its quota.
+        max: u64,
+    },
     /// The master key could not be read, parsed or created.
     #[error("master key {location}: {reason}")]
     MasterKey {

@@ -69,6 +69,7 @@ pub use model::{
     RunDetail, RunFilter, RunGuard, RunPage, RunStatus, StatusCounts, TimerPurpose, TriggerKind,
     Wake,
 };
+pub use ops::kv_usage::KvQuota;
 pub use ops::misc::{MAX_KV_KEY, MAX_KV_VALUE};
 pub use secrets::{MasterKeySource, SecretValue};
 pub use step::{

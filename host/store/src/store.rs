@@ -9,6 +9,7 @@ use redb::Database;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StorageContext, StoreError};
+use crate::ops::kv_usage::KvQuota;
 use crate::ops::misc::{
     KvDelete, KvSet, PutRevision, SecretPut, SecretRemove, SetCronLast, validate_kv,
 };
@@ -349,6 +350,27 @@ impl Store {
             plugin: plugin.to_owned(),
             key: key.to_owned(),
             value,
+            quota: None,
+        };
+        self.inner.writer.submit(op).await
+    }
+
+    /// Like [`Store::kv_set`], refused with [`StoreError::KvQuota`] when the
+    /// plugin's data (bytes of keys and values, number of keys) would then
+    /// exceed `quota`. A write that does not grow the data always passes.
+    pub async fn kv_set_within(
+        &self,
+        plugin: &str,
+        key: &str,
+        value: Vec<u8>,
+        quota: KvQuota,
+    ) -> Result<()> {
+        validate_kv(plugin, key, Some(&value))?;
+        let op = KvSet {
+            plugin: plugin.to_owned(),
+            key: key.to_owned(),
+            value,
+            quota: Some(quota),
         };
         self.inner.writer.submit(op).await
     }
@@ -361,6 +383,7 @@ impl Store {
             plugin: plugin.to_owned(),
             key: key.to_owned(),
             value,
+            quota: None,
         };
         self.inner.writer.submit_blocking(op)
     }

@@ -8,6 +8,7 @@ mod identity;
 mod keys;
 mod metrics;
 mod recovery;
+mod sandbox;
 mod steps;
 mod timeout;
 

@@ -1,5 +1,7 @@
 //! `relais plugin list | inspect | invoke | new`.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -73,11 +75,13 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
         PluginCommand::List { json } => list(&load()?, json).await,
         PluginCommand::Inspect { plugin, json } => {
             let p = load_one(&load()?, &plugin, None).await?;
+            let mut out = String::new();
             if json {
-                println!("{}", serde_json::to_string_pretty(&named_info(&p))?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&named_info(&p))?)?;
             } else {
-                print_info(p.name(), p.info(), p.path(), true);
+                print_info(&mut out, p.name(), p.info(), p.path(), true)?;
             }
+            emit(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::Invoke {
@@ -98,6 +102,7 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
                 settings.http.private.push(origin.clone());
                 settings.http.hosts.push(origin);
             }
+            // The step's timeout: `describe`, run at load, keeps its own.
             if let Some(t) = timeout {
                 settings.limits.timeout = parse_duration(&t)?;
             }
@@ -118,13 +123,13 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
                 .context("--input is not valid JSON")?;
             let outcome = p.invoke(inv).await;
             if json {
-                println!("{}", serde_json::to_string_pretty(&outcome)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))?;
             } else {
                 for l in &outcome.logs {
                     eprintln!("[{:>6}ms {:>5}] {}", l.at_ms, l.level, l.message);
                 }
                 match &outcome.result {
-                    Ok(v) => println!("{}", serde_json::to_string_pretty(v)?),
+                    Ok(v) => emit(&format!("{}\n", serde_json::to_string_pretty(v)?))?,
                     Err(e) => eprintln!("error: {e}"),
                 }
             }
@@ -218,16 +223,18 @@ async fn list(config: &Config, json: bool) -> Result<ExitCode> {
         eprintln!("error: {e}");
     }
     let failed = !failures.is_empty();
+    let mut out = String::new();
     if json {
         let list: Vec<PluginInfo> = plugins.iter().map(named_info).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
     } else if plugins.iter().next().is_none() {
-        println!("no plugins in {}", dir.display());
+        writeln!(out, "no plugins in {}", dir.display())?;
     } else {
         for p in plugins.iter() {
-            print_info(p.name(), p.info(), p.path(), false);
+            print_info(&mut out, p.name(), p.info(), p.path(), false)?;
         }
     }
+    emit(&out)?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -243,23 +250,43 @@ fn named_info(p: &Plugin) -> PluginInfo {
     }
 }
 
-fn print_info(name: &str, info: &PluginInfo, path: &Path, schemas: bool) {
-    println!("{name} {} — {}", info.version, info.description);
-    println!("  file: {}", path.display());
+fn print_info(
+    out: &mut String,
+    name: &str,
+    info: &PluginInfo,
+    path: &Path,
+    schemas: bool,
+) -> Result<()> {
+    writeln!(out, "{name} {} — {}", info.version, info.description)?;
+    writeln!(out, "  file: {}", path.display())?;
     if info.name != name {
-        println!("  declares itself: {}", info.name);
+        writeln!(out, "  declares itself: {}", info.name)?;
     }
     for s in &info.steps {
-        println!("  {name}/{}: {}", s.name, s.description);
+        writeln!(out, "  {name}/{}: {}", s.name, s.description)?;
         if schemas {
             for (label, schema) in [("input", &s.input_schema), ("output", &s.output_schema)] {
                 let text = serde_json::to_string_pretty(schema).unwrap_or_default();
-                println!("    {label} schema:");
+                writeln!(out, "    {label} schema:")?;
                 for line in text.lines() {
-                    println!("      {line}");
+                    writeln!(out, "      {line}")?;
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) is not an
+/// error: like other Unix tools, the command stops writing and succeeds.
+fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
     }
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use axum::http::Method;
 use clap::Subcommand;
+use relais_runtime::MIN_SECRET_BYTES;
 use relais_server::local::{MAX_SECRET_BYTES, SecretChange, SecretNames};
 
 use crate::cmd::control::{Control, encode};
@@ -56,6 +57,13 @@ fn read_value(name: &str) -> Result<String> {
     }
     if value.is_empty() {
         bail!("the value of {name} is empty: pipe it on standard input");
+    }
+    if value.len() < MIN_SECRET_BYTES {
+        bail!(
+            "the value of {name} is {} bytes: a secret needs at least {MIN_SECRET_BYTES} \
+             (a shorter one would be masked wherever it appears in logs and outputs)",
+            value.len()
+        );
     }
     Ok(value)
 }

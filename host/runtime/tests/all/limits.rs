@@ -110,8 +110,9 @@ async fn output_over_the_cap_fails_and_under_it_passes() {
 
 #[tokio::test]
 async fn log_volume_is_capped_and_the_drop_is_noted() {
+    // Ten lines of 100 bytes, each counting its overhead too.
     let limits = Limits {
-        log_bytes: 1_000,
+        log_bytes: 10 * (100 + relais_runtime::LOG_LINE_OVERHEAD),
         ..Limits::default()
     };
     let p = probe_with(limits, HttpGrants::default()).await;

@@ -2,6 +2,7 @@
 //! (`scripts/build-plugins.sh` builds them into `target/test-guests/`).
 
 mod cache;
+mod hostile;
 mod http;
 mod limits;
 mod mail;

@@ -3,6 +3,7 @@
 use redb::ReadableTable;
 
 use crate::error::{Result, StorageContext, StoreError};
+use crate::ops::kv_usage::{self, KvQuota, Usage, entry_size, set_usage, usage};
 use crate::tables::{Tables, check_name, encode, key, name_key};
 use crate::writer::Op;
 use crate::{Revision, Timestamp};
@@ -80,28 +81,47 @@ impl Op for PutRevision {
     }
 }
 
-/// Sets a plugin KV value.
+/// Sets a plugin KV value, within `quota` when one is given.
 pub(crate) struct KvSet {
     pub plugin: String,
     pub key: String,
     pub value: Vec<u8>,
+    pub quota: Option<KvQuota>,
 }
 
 impl Op for KvSet {
-    type Plan = ();
+    type Plan = Usage;
     type Output = ();
 
-    fn check(&self, _t: &Tables<'_>) -> Result<()> {
-        validate_kv(&self.plugin, &self.key, Some(&self.value))
+    fn check(&self, t: &Tables<'_>) -> Result<Usage> {
+        validate_kv(&self.plugin, &self.key, Some(&self.value))?;
+        let before = usage(t, &self.plugin)?;
+        let old =
+            t.kv.get(kv_key(&self.plugin, &self.key).as_slice())
+                .during("reading a kv value")?
+                .map(|g| entry_size(&self.key, g.value().len()));
+        let after = Usage {
+            bytes: (before.bytes - old.unwrap_or(0).min(before.bytes))
+                .saturating_add(entry_size(&self.key, self.value.len())),
+            keys: before.keys + u64::from(old.is_none()),
+        };
+        if let Some(quota) = self.quota {
+            // Shrinking or rewriting within what is kept is always allowed.
+            let grows = after.keys > before.keys || after.bytes > before.bytes;
+            if grows {
+                kv_usage::check(&self.plugin, after, quota)?;
+            }
+        }
+        Ok(after)
     }
 
-    fn write(&self, (): (), t: &mut Tables<'_>) -> Result<()> {
+    fn write(&self, after: Usage, t: &mut Tables<'_>) -> Result<()> {
         t.kv.insert(
             kv_key(&self.plugin, &self.key).as_slice(),
             self.value.as_slice(),
         )
         .during("writing a kv value")?;
-        Ok(())
+        set_usage(t, &self.plugin, after)
     }
 }
 
@@ -112,17 +132,26 @@ pub(crate) struct KvDelete {
 }
 
 impl Op for KvDelete {
-    type Plan = ();
+    type Plan = Usage;
     type Output = bool;
 
-    fn check(&self, _t: &Tables<'_>) -> Result<()> {
-        validate_kv(&self.plugin, &self.key, None)
+    fn check(&self, t: &Tables<'_>) -> Result<Usage> {
+        validate_kv(&self.plugin, &self.key, None)?;
+        usage(t, &self.plugin)
     }
 
-    fn write(&self, (): (), t: &mut Tables<'_>) -> Result<bool> {
+    fn write(&self, before: Usage, t: &mut Tables<'_>) -> Result<bool> {
         let removed =
             t.kv.remove(kv_key(&self.plugin, &self.key).as_slice())
-                .during("deleting a kv value")?;
+                .during("deleting a kv value")?
+                .map(|g| entry_size(&self.key, g.value().len()));
+        if let Some(size) = removed {
+            let after = Usage {
+                bytes: before.bytes.saturating_sub(size),
+                keys: before.keys.saturating_sub(1),
+            };
+            set_usage(t, &self.plugin, after)?;
+        }
         Ok(removed.is_some())
     }
 }

@@ -6,6 +6,7 @@
 //! is `waiting`, and is in the finish index exactly when it has a
 //! `finished_at`.
 
+pub(crate) mod kv_usage;
 pub(crate) mod misc;
 pub(crate) mod retention;
 pub(crate) mod runs;

@@ -1,6 +1,6 @@
 //! Plugin key-value data: namespaces and limits.
 
-use relais_store::{MAX_KV_KEY, MAX_KV_VALUE, StoreError};
+use relais_store::{KvQuota, MAX_KV_KEY, MAX_KV_VALUE, StoreError};
 
 use crate::support::*;
 
@@ -119,4 +119,107 @@ async fn blocking_calls_work_from_a_plain_thread() {
     .await
     .unwrap();
     assert_eq!(f.store.kv_get("p", "k").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_plugin_is_held_to_its_quota_of_keys_and_bytes() {
+    let f = fixture().await;
+    let quota = KvQuota {
+        bytes: 100,
+        keys: 3,
+    };
+    for k in ["a", "b", "c"] {
+        f.store
+            .kv_set_within("p", k, vec![0; 9], quota)
+            .await
+            .unwrap();
+    }
+    let err = f
+        .store
+        .kv_set_within("p", "d", vec![0; 1], quota)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::KvQuota {
+                what: "keys",
+                would: 4,
+                max: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "kv quota of plugin p exceeded: it would keep 4 keys, the quota is 3"
+    );
+    assert_eq!(f.store.kv_get("p", "d").await.unwrap(), None);
+    // Another plugin has its own quota.
+    f.store
+        .kv_set_within("q", "d", vec![0; 1], quota)
+        .await
+        .unwrap();
+    // Rewriting a key counts its new size only: 3 keys, 1 + 75 + 20 bytes.
+    f.store
+        .kv_set_within("p", "a", vec![0; 75], quota)
+        .await
+        .unwrap();
+    let err = f
+        .store
+        .kv_set_within("p", "b", vec![0; 90], quota)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::KvQuota {
+                what: "bytes",
+                would: 177,
+                max: 100,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Deleting makes room, and the count survives reopening.
+    assert!(f.store.kv_delete("p", "a").await.unwrap());
+    let f = f.reopen();
+    f.store
+        .kv_set_within("p", "e", vec![0; 70], quota)
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .kv_set_within("p", "f", vec![0; 1], quota)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn writes_without_a_quota_count_against_it() {
+    let f = fixture().await;
+    for i in 0..5 {
+        f.store
+            .kv_set("p", &format!("k{i}"), vec![0; 10])
+            .await
+            .unwrap();
+    }
+    let quota = KvQuota {
+        bytes: 1 << 20,
+        keys: 5,
+    };
+    let err = f
+        .store
+        .kv_set_within("p", "k5", vec![0; 10], quota)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::KvQuota { would: 6, .. }), "{err}");
+    // A write that does not grow the data passes even at the quota.
+    f.store
+        .kv_set_within("p", "k0", vec![0; 5], quota)
+        .await
+        .unwrap();
 }

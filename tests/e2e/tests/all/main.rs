@@ -6,5 +6,6 @@ mod config;
 mod crash;
 mod cron;
 mod docs;
+mod plugin_cli;
 mod server;
 mod support;
