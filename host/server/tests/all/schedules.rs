@@ -56,7 +56,7 @@ fn validation_accepts_what_the_scheduler_fires_and_agrees_on_when() {
     let paris = Timezone::parse(ZONE).unwrap();
     for expr in expressions() {
         let fired = Schedule::parse(&expr, ZONE);
-        let validated = parse_workflow("sched.yaml", &workflow(&expr), &catalog);
+        let validated = parse_workflow("sched.yaml", workflow(&expr), &catalog);
         match (&fired, &validated) {
             (Ok(schedule), Ok(w)) => {
                 let Trigger::Cron(cron) = &w.trigger else {
