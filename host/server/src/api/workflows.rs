@@ -7,7 +7,7 @@ use chrono::Utc;
 use relais_store::{CreateOutcome, RunFilter, TriggerKind};
 use relais_workflow::context::manual_trigger;
 use relais_workflow::model::Trigger;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -19,7 +19,7 @@ use crate::{AppState, LoadedWorkflow};
 const SHOWN: usize = 5;
 
 /// A workflow in the list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowSummary {
     /// Its id.
     pub id: String,
@@ -35,7 +35,7 @@ pub struct WorkflowSummary {
 }
 
 /// A workflow with its next fire times and last runs.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowDetail {
     /// The summary.
     #[serde(flatten)]
@@ -161,13 +161,9 @@ pub(crate) async fn trigger(
         )
         .await?;
     match outcome {
-        CreateOutcome::Created(run) | CreateOutcome::Existing(run) => Ok((
-            StatusCode::ACCEPTED,
-            Json(TriggerAnswer {
-                run_id: run.to_string(),
-                status: "queued".to_owned(),
-            }),
-        )),
+        CreateOutcome::Created(run) | CreateOutcome::Existing(run) => {
+            Ok((StatusCode::ACCEPTED, Json(TriggerAnswer::queued(run))))
+        }
         CreateOutcome::SlotTooOld => Err(ApiError::internal("manual run refused as a cron slot")),
     }
 }
