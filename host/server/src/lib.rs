@@ -45,7 +45,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use relais_engine::{Engine, EngineConfig, Plugins, Workflows};
 use relais_store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use backend::Backend;
@@ -74,7 +74,7 @@ impl Default for ServerConfig {
 }
 
 /// A plugin as the API lists it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PluginDoc {
     /// Name used in workflows (`uses: NAME/STEP`).
     pub name: String,
@@ -87,7 +87,7 @@ pub struct PluginDoc {
 }
 
 /// A plugin step as the API lists it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PluginStepDoc {
     /// Step name.
     pub name: String,

@@ -11,6 +11,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use hyper_util::rt::TokioIo;
+use relais_server::ErrorBody;
+use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -65,11 +67,10 @@ impl Reply {
         if self.status.is_success() {
             return Ok(());
         }
-        let message = self.body["error"]["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.body.to_string());
-        bail!("{message}")
+        match ErrorBody::deserialize(&self.body) {
+            Ok(body) => bail!("{}", body.error.message),
+            Err(_) => bail!("{}", self.body),
+        }
     }
 }
 

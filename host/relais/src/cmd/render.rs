@@ -1,8 +1,11 @@
-//! Text rendering of runs for the terminal: readable at a glance, with the
-//! whole record one `--json` away.
+//! Text rendering of runs for the terminal, from the API's typed answers:
+//! readable at a glance, with the whole record one `--json` away.
 
 use std::fmt::Write as _;
 
+use relais_server::api::{RunDetailView, RunView};
+use relais_store::{Attempt, AttemptOutcome, StepError};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Longest JSON value shown inline before it is cut.
@@ -25,14 +28,6 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-fn millis(v: &Value) -> Option<u64> {
-    v.as_u64()
-}
-
-fn text(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
 /// Compact JSON, cut to [`INLINE`] characters.
 pub fn inline(v: &Value) -> String {
     let s = v.to_string();
@@ -43,16 +38,23 @@ pub fn inline(v: &Value) -> String {
     format!("{cut}… ({} bytes; --json shows all)", s.len())
 }
 
-/// A stored step error (`{kind, message}`) as `kind: message`.
-pub fn error(e: &Value) -> String {
-    match (e["kind"].as_str(), e["message"].as_str()) {
-        (Some(k), Some(m)) => format!("{k}: {m}"),
-        _ => e.to_string(),
+/// The name a value of a unit enum has on the wire (`webhook`, `fatal`,
+/// `warn`).
+fn name(value: impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
     }
 }
 
+/// A step error as `kind: message`.
+pub fn error(e: &StepError) -> String {
+    format!("{}: {}", name(e.kind), e.message)
+}
+
 /// The runs of a `GET /api/v1/runs` page as a table.
-pub fn run_table(runs: &[Value]) -> String {
+pub fn run_table(runs: &[RunView]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -60,23 +62,20 @@ pub fn run_table(runs: &[Value]) -> String {
         "RUN", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "TOOK"
     );
     for r in runs {
-        let took = match (millis(&r["started_at"]), millis(&r["finished_at"])) {
-            (Some(s), Some(f)) => duration(f.saturating_sub(s)),
-            _ => "-".into(),
-        };
-        let err = if r["error"].is_null() {
-            String::new()
-        } else {
-            cut(&error(&r["error"]), 60)
-        };
+        let took = r.took_ms().map_or_else(|| "-".into(), duration);
+        let err = r
+            .error
+            .as_ref()
+            .map(|e| cut(&error(e), 60))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{:<26}  {:<16}  {:<9}  {:<7}  {:<20}  {:>7}  {err}",
-            text(&r["id"]),
-            cut(text(&r["workflow_id"]), 16),
-            text(&r["status"]),
-            text(&r["trigger"]),
-            millis(&r["created_at"]).map(time).unwrap_or_default(),
+            r.id.to_string(),
+            cut(&r.workflow_id, 16),
+            r.status.as_str(),
+            name(r.trigger),
+            time(r.created_at),
             took,
         );
     }
@@ -94,41 +93,44 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 /// What an attempt came to: `ok`, its error kind, or `running`.
-fn attempt_status(a: &Value) -> String {
-    let outcome = &a["outcome"];
-    if outcome.get("succeeded").is_some() {
-        "ok".into()
-    } else if let Some(f) = outcome.get("failed") {
-        text(&f["error"]["kind"]).to_owned()
-    } else {
-        "running".into()
+fn attempt_status(a: &Attempt) -> String {
+    match &a.outcome {
+        Some(AttemptOutcome::Succeeded { .. }) => "ok".into(),
+        Some(AttemptOutcome::Failed { error }) => name(error.kind),
+        None => "running".into(),
     }
 }
 
-fn attempt_label(a: &Value) -> String {
-    match a["item"].as_u64() {
-        Some(i) => format!("{}[{i}]", text(&a["step_id"])),
-        None => text(&a["step_id"]).to_owned(),
+fn attempt_label(a: &Attempt) -> String {
+    match a.item {
+        Some(i) => format!("{}[{i}]", a.step_id),
+        None => a.step_id.clone(),
     }
 }
 
-fn attempt_took(a: &Value) -> String {
-    match (millis(&a["started_at"]), millis(&a["ended_at"])) {
-        (Some(s), Some(e)) => duration(e.saturating_sub(s)),
-        _ => "-".into(),
+fn attempt_took(a: &Attempt) -> String {
+    match a.ended_at {
+        Some(end) => duration(end.as_millis().saturating_sub(a.started_at.as_millis())),
+        None => "-".into(),
+    }
+}
+
+fn attempt_error(a: &Attempt) -> Option<&StepError> {
+    match &a.outcome {
+        Some(AttemptOutcome::Failed { error }) => Some(error),
+        _ => None,
     }
 }
 
 /// One attempt as a line: `step  #n  status  took  error`.
-pub fn attempt_line(a: &Value) -> String {
-    let detail = a["outcome"]
-        .get("failed")
-        .map(|f| cut(&error(&f["error"]), 90))
+pub fn attempt_line(a: &Attempt) -> String {
+    let detail = attempt_error(a)
+        .map(|e| cut(&error(e), 90))
         .unwrap_or_default();
     format!(
         "{:<24}  #{:<3}  {:<13}  {:>7}  {detail}",
         cut(&attempt_label(a), 24),
-        a["attempt"].as_u64().unwrap_or(0),
+        a.attempt,
         attempt_status(a),
         attempt_took(a),
     )
@@ -136,36 +138,33 @@ pub fn attempt_line(a: &Value) -> String {
 
 /// A `GET /api/v1/runs/{id}` answer: the header, a table of attempts, then
 /// each attempt's input, output or error, and logs.
-pub fn run_detail(d: &Value) -> String {
-    let r = &d["run"];
+pub fn run_detail(d: &RunDetailView) -> String {
+    let r = &d.run;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "run {} · workflow {} · {}",
-        text(&r["id"]),
-        text(&r["workflow_id"]),
-        text(&r["status"])
+        r.id, r.workflow_id, r.status
     );
     let mut when = format!(
         "  {} trigger · created {}",
-        text(&r["trigger"]),
-        millis(&r["created_at"]).map(time).unwrap_or_default()
+        name(r.trigger),
+        time(r.created_at)
     );
-    if let (Some(s), Some(f)) = (millis(&r["started_at"]), millis(&r["finished_at"])) {
-        let _ = write!(when, " · took {}", duration(f.saturating_sub(s)));
+    if let Some(took) = r.took_ms() {
+        let _ = write!(when, " · took {}", duration(took));
     }
-    let _ = writeln!(out, "{when} · revision {}", cut(text(&r["revision"]), 12));
-    if !r["error"].is_null() {
-        let _ = writeln!(out, "  error: {}", error(&r["error"]));
+    let _ = writeln!(out, "{when} · revision {}", cut(&r.revision, 12));
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "  error: {}", error(e));
     }
-    if !d["input"].is_null() && d["input"] != Value::Object(Default::default()) {
-        let _ = writeln!(out, "  input: {}", inline(&d["input"]));
+    if !d.input.is_null() && d.input != Value::Object(Default::default()) {
+        let _ = writeln!(out, "  input: {}", inline(&d.input));
     }
-    if !d["payload"].is_null() {
-        let _ = writeln!(out, "  payload: {}", inline(&d["payload"]));
+    if !d.payload.is_null() {
+        let _ = writeln!(out, "  payload: {}", inline(&d.payload));
     }
-    let attempts = d["attempts"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    if attempts.is_empty() {
+    if d.attempts.is_empty() {
         let _ = writeln!(out, "\n  no step has started yet");
         return out;
     }
@@ -174,32 +173,32 @@ pub fn run_detail(d: &Value) -> String {
         "\n  {:<24}  {:<4}  {:<13}  {:>7}  ERROR",
         "STEP", "TRY", "STATUS", "TOOK"
     );
-    for a in attempts {
+    for a in &d.attempts {
         let _ = writeln!(out, "  {}", attempt_line(a));
     }
-    for a in attempts {
+    for a in &d.attempts {
         let _ = writeln!(
             out,
             "\n{} #{} · {} · key {}",
             attempt_label(a),
-            a["attempt"].as_u64().unwrap_or(0),
+            a.attempt,
             attempt_status(a),
-            text(&a["idempotency_key"])
+            a.idempotency_key
         );
-        let _ = writeln!(out, "  input   {}", inline(&a["input"]));
-        if let Some(s) = a["outcome"].get("succeeded") {
-            let _ = writeln!(out, "  output  {}", inline(&s["output"]));
+        let _ = writeln!(out, "  input   {}", inline(&a.input));
+        if let Some(AttemptOutcome::Succeeded { output }) = &a.outcome {
+            let _ = writeln!(out, "  output  {}", inline(output));
         }
-        if let Some(f) = a["outcome"].get("failed") {
-            let _ = writeln!(out, "  error   {}", error(&f["error"]));
+        if let Some(e) = attempt_error(a) {
+            let _ = writeln!(out, "  error   {}", error(e));
         }
-        for l in a["logs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let at = millis(&l["at"]).map(time).unwrap_or_default();
+        for l in &a.logs {
             let _ = writeln!(
                 out,
-                "  log     {at} {:<5} {}",
-                text(&l["level"]),
-                text(&l["message"])
+                "  log     {} {:<5} {}",
+                time(l.at.as_millis()),
+                name(l.level),
+                l.message
             );
         }
     }
@@ -221,23 +220,27 @@ mod tests {
 
     #[test]
     fn a_failed_run_shows_its_error_and_each_attempt() {
+        // The wire format of `GET /api/v1/runs/{id}`, as the CLI reads it.
         let d = json!({
-            "run": {"id": "r1", "workflow_id": "dunning", "status": "failed", "trigger": "webhook",
-                    "revision": "abc", "created_at": 0, "started_at": 0, "finished_at": 1500,
+            "run": {"id": "01KBX3J1Z9V0000000000000R1", "workflow_id": "dunning", "status": "failed",
+                    "trigger": "webhook", "revision": "abc", "next_step": 0, "attempts": 2,
+                    "created_at": 0, "started_at": 0, "finished_at": 1500,
                     "error": {"kind": "fatal", "message": "card declined"}},
             "payload": {"id": "evt_1"}, "input": null, "output": null,
             "attempts": [
-                {"step_id": "charge", "attempt": 1, "input": {"amount": 5}, "idempotency_key": "r1/charge",
-                 "started_at": 0, "ended_at": 300, "logs": [{"at": 10, "level": "warn", "message": "slow"}],
+                {"seq": 0, "step_id": "charge", "step_index": 0, "attempt": 1, "input": {"amount": 5},
+                 "idempotency_key": "r1/charge", "started_at": 0, "ended_at": 300,
+                 "logs": [{"at": 10, "level": "warn", "message": "slow"}],
                  "outcome": {"failed": {"error": {"kind": "retryable", "message": "503"}}}},
-                {"step_id": "charge", "attempt": 2, "input": {"amount": 5}, "idempotency_key": "r1/charge",
-                 "started_at": 1000, "ended_at": 1500, "logs": [],
+                {"seq": 1, "step_id": "charge", "step_index": 0, "attempt": 2, "input": {"amount": 5},
+                 "idempotency_key": "r1/charge", "started_at": 1000, "ended_at": 1500, "logs": [],
                  "outcome": {"failed": {"error": {"kind": "fatal", "message": "card declined"}}}}
             ]
         });
+        let d: RunDetailView = serde_json::from_value(d).unwrap();
         let text = run_detail(&d);
         assert!(
-            text.contains("run r1 · workflow dunning · failed"),
+            text.contains("run 01KBX3J1Z9V0000000000000R1 · workflow dunning · failed"),
             "{text}"
         );
         assert!(text.contains("error: fatal: card declined"), "{text}");

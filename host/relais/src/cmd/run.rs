@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
+use relais_server::api::{RunDetailView, TriggerAnswer};
+use relais_store::RunStatus;
 use serde_json::Value;
 
 use crate::cmd::control::{Control, encode};
@@ -40,14 +42,14 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
     let text = read_arg(&args.input).context("reading --input")?;
     let input: Value = serde_json::from_str(&text).context("--input is not valid JSON")?;
     let control = Control::connect(config, Load::Workflows).await?;
-    let answer: Value = control
+    let answer: TriggerAnswer = control
         .post(
             &format!("/api/v1/workflows/{}/runs", encode(&args.workflow)),
             &input,
         )
         .await?
         .into_ok()?;
-    let id = answer["run_id"].as_str().unwrap_or_default().to_owned();
+    let id = answer.run_id.to_string();
     if !args.wait {
         println!("{id}");
         eprintln!("run {id} queued{}", later(&control));
@@ -68,18 +70,18 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
             .await;
         task.abort();
     }
-    let detail = detail?;
-    let status = detail["run"]["status"].as_str().unwrap_or_default();
+    let (detail, raw) = detail?;
+    let status = detail.run.status;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&detail)?);
-    } else if status == "succeeded" {
-        println!("{}", serde_json::to_string_pretty(&detail["output"])?);
+        println!("{}", serde_json::to_string_pretty(&raw)?);
+    } else if status == RunStatus::Succeeded {
+        println!("{}", serde_json::to_string_pretty(&detail.output)?);
     }
-    match &detail["run"]["error"] {
-        Value::Null => eprintln!("run {id} {status}"),
-        e => eprintln!("run {id} {status}: {}", render::error(e)),
+    match &detail.run.error {
+        None => eprintln!("run {id} {status}"),
+        Some(e) => eprintln!("run {id} {status}: {}", render::error(e)),
     }
-    Ok(if status == "succeeded" {
+    Ok(if status == RunStatus::Succeeded {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -87,31 +89,29 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
 }
 
 /// Polls the run until it finishes, printing each attempt as it ends and
-/// each change of status; returns the final record.
-async fn follow(control: &Control, id: &str) -> Result<Value> {
+/// each change of status; returns the final record, typed and as sent.
+async fn follow(control: &Control, id: &str) -> Result<(RunDetailView, Value)> {
     let path = format!("/api/v1/runs/{}", encode(id));
     let mut shown = BTreeSet::new();
-    let mut last_status = String::new();
+    let mut last_status = None;
     loop {
-        let detail: Value = control.get(&path).await?.into_ok()?;
-        for a in detail["attempts"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            let seq = a["seq"].as_u64().unwrap_or(0);
-            if !a["ended_at"].is_null() && shown.insert(seq) {
+        let reply = control.get(&path).await?;
+        reply.check()?;
+        let raw = reply.body.clone();
+        let detail: RunDetailView = reply.into_ok()?;
+        for a in &detail.attempts {
+            if a.ended_at.is_some() && shown.insert(a.seq) {
                 eprintln!("  {}", render::attempt_line(a));
             }
         }
-        let status = detail["run"]["status"].as_str().unwrap_or_default();
-        if matches!(status, "succeeded" | "failed" | "cancelled") {
-            return Ok(detail);
+        let status = detail.run.status;
+        if status.is_finished() {
+            return Ok((detail, raw));
         }
-        if status == "waiting" && last_status != "waiting" {
+        if status == RunStatus::Waiting && last_status != Some(RunStatus::Waiting) {
             eprintln!("  … waiting on a durable timer (Ctrl-C leaves it in the store)");
         }
-        last_status = status.to_owned();
+        last_status = Some(status);
         tokio::time::sleep(POLL).await;
     }
 }

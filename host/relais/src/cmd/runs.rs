@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use serde_json::{Value, json};
+use relais_server::api::{RunDetailView, RunList, RunView};
+use serde_json::json;
 
 use crate::cmd::control::{Control, encode};
 use crate::cmd::node::Load;
@@ -104,35 +105,37 @@ pub async fn run(command: RunsCommand, config: &Config) -> Result<ExitCode> {
                 limit,
                 cursor.as_deref(),
             )?;
-            let page: Value = control.get(&path).await?.into_ok()?;
+            let reply = control.get(&path).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&page)?);
+                reply.check()?;
+                println!("{}", serde_json::to_string_pretty(&reply.body)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            let runs = page["runs"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-            if runs.is_empty() {
+            let page: RunList = reply.into_ok()?;
+            if page.runs.is_empty() {
                 eprintln!("no runs");
             } else {
-                print!("{}", render::run_table(runs));
+                print!("{}", render::run_table(&page.runs));
             }
-            if let Some(next) = page["next_cursor"].as_str() {
+            if let Some(next) = page.next_cursor {
                 eprintln!("more: relais runs list --cursor {next}");
             }
         }
         RunsCommand::Show { id, json } => {
-            let detail: Value = control
+            let reply = control
                 .get(&format!("/api/v1/runs/{}", encode(&id)))
-                .await?
-                .into_ok()?;
+                .await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&detail)?);
+                reply.check()?;
+                println!("{}", serde_json::to_string_pretty(&reply.body)?);
             } else {
+                let detail: RunDetailView = reply.into_ok()?;
                 print!("{}", render::run_detail(&detail));
             }
         }
         RunsCommand::Retry { id, from_start } => {
             let from = if from_start { "start" } else { "failed_step" };
-            let run: Value = control
+            let run: RunView = control
                 .post(
                     &format!("/api/v1/runs/{}/retry", encode(&id)),
                     &json!({ "from": from }),
@@ -142,7 +145,7 @@ pub async fn run(command: RunsCommand, config: &Config) -> Result<ExitCode> {
             let step = if from_start {
                 "the start".to_owned()
             } else {
-                format!("step {}", run["next_step"].as_u64().unwrap_or(0) + 1)
+                format!("step {}", u64::from(run.next_step) + 1)
             };
             eprintln!("run {id} queued again from {step}{}", later(&control));
         }

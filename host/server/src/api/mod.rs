@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::require_token;
 
-pub use runs::{RunList, RunView};
+pub use runs::{RunDetailView, RunList, RunView, TriggerAnswer};
 pub use workflows::{WorkflowDetail, WorkflowFileError, WorkflowSummary, workflow_errors};
 
 #[derive(OpenApi)]

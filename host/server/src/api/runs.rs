@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use relais_store::{RetryFrom, Run, RunFilter, RunId, RunStatus};
+use relais_store::{
+    Attempt, RetryFrom, Run, RunDetail, RunFilter, RunId, RunStatus, StepError, TriggerKind,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -14,16 +16,19 @@ use crate::error::{ApiError, ErrorBody};
 const DEFAULT_LIMIT: usize = 50;
 
 /// A run's header. Times are milliseconds since the Unix epoch.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunView {
     /// Run id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: RunId,
     /// Workflow id.
     pub workflow_id: String,
     /// Status: queued, running, waiting, succeeded, failed or cancelled.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RunStatus,
     /// webhook, cron or manual.
-    pub trigger: String,
+    #[schema(value_type = String)]
+    pub trigger: TriggerKind,
     /// The workflow revision it executes.
     pub revision: String,
     /// Index of the next step to run.
@@ -38,51 +43,68 @@ pub struct RunView {
     pub attempts: u32,
     /// Why it failed.
     #[schema(value_type = Object, nullable)]
-    pub error: Option<Value>,
+    pub error: Option<StepError>,
+}
+
+impl RunView {
+    /// How long it ran, from its first start to its end, in milliseconds.
+    pub fn took_ms(&self) -> Option<u64> {
+        Some(self.finished_at?.saturating_sub(self.started_at?))
+    }
 }
 
 impl From<Run> for RunView {
     fn from(r: Run) -> RunView {
         RunView {
-            id: r.id.to_string(),
+            id: r.id,
             workflow_id: r.workflow_id,
-            status: r.status.as_str().to_owned(),
-            trigger: serde_json::to_value(r.trigger)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            status: r.status,
+            trigger: r.trigger,
             revision: r.revision,
             next_step: r.next_step,
             created_at: r.created_at.as_millis(),
             started_at: r.started_at.map(|t| t.as_millis()),
             finished_at: r.finished_at.map(|t| t.as_millis()),
             attempts: r.attempts,
-            error: r.error.and_then(|e| serde_json::to_value(e).ok()),
+            error: r.error,
         }
     }
 }
 
 /// One page of runs.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunList {
     /// Newest first.
     pub runs: Vec<RunView>,
     /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub next_cursor: Option<RunId>,
 }
 
 /// The answer to a started run.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TriggerAnswer {
     /// The run's id.
-    pub run_id: String,
+    #[schema(value_type = String)]
+    pub run_id: RunId,
     /// Its status.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RunStatus,
+}
+
+impl TriggerAnswer {
+    /// A run just queued.
+    pub fn queued(run_id: RunId) -> TriggerAnswer {
+        TriggerAnswer {
+            run_id,
+            status: RunStatus::Queued,
+        }
+    }
 }
 
 /// A run with its payload, input and every step attempt (input, output,
 /// error, logs, timings).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunDetailView {
     /// The header.
     pub run: RunView,
@@ -94,10 +116,22 @@ pub struct RunDetailView {
     pub input: Value,
     /// Every step attempt, in order.
     #[schema(value_type = Vec<Object>)]
-    pub attempts: Vec<Value>,
+    pub attempts: Vec<Attempt>,
     /// The output of its last succeeded step (null if none yet).
     #[schema(value_type = Object, nullable)]
     pub output: Value,
+}
+
+impl From<RunDetail> for RunDetailView {
+    fn from(detail: RunDetail) -> RunDetailView {
+        RunDetailView {
+            output: detail.output(),
+            run: detail.run.into(),
+            payload: detail.payload,
+            input: detail.input,
+            attempts: detail.attempts,
+        }
+    }
 }
 
 /// Filters and paging of `GET /runs`.
@@ -161,7 +195,7 @@ pub(crate) async fn list(
     let page = state.store.list_runs(&filter, cursor, limit).await?;
     Ok(Json(RunList {
         runs: page.runs.into_iter().map(RunView::from).collect(),
-        next_cursor: page.next_cursor.map(|c| c.to_string()),
+        next_cursor: page.next_cursor,
     }))
 }
 
@@ -183,18 +217,7 @@ pub(crate) async fn get_one(
         .run_detail(run)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("run {id} not found")))?;
-    let output = detail.output();
-    Ok(Json(RunDetailView {
-        output,
-        run: detail.run.into(),
-        payload: detail.payload,
-        input: detail.input,
-        attempts: detail
-            .attempts
-            .iter()
-            .filter_map(|a| serde_json::to_value(a).ok())
-            .collect(),
-    }))
+    Ok(Json(detail.into()))
 }
 
 /// Where a retry starts.

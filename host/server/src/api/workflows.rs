@@ -9,7 +9,7 @@ use relais_engine::{Loaded, Workflows};
 use relais_store::{CreateOutcome, RunFilter, TriggerKind};
 use relais_workflow::context::manual_trigger;
 use relais_workflow::model::Trigger;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -21,7 +21,7 @@ use crate::error::{ApiError, ErrorBody};
 const SHOWN: usize = 5;
 
 /// A workflow in the list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowSummary {
     /// Its id.
     pub id: String,
@@ -37,7 +37,7 @@ pub struct WorkflowSummary {
 }
 
 /// A workflow with its next fire times and last runs.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowDetail {
     /// The summary.
     #[serde(flatten)]
@@ -204,13 +204,9 @@ pub(crate) async fn trigger(
         )
         .await?;
     match outcome {
-        CreateOutcome::Created(run) | CreateOutcome::Existing(run) => Ok((
-            StatusCode::ACCEPTED,
-            Json(TriggerAnswer {
-                run_id: run.to_string(),
-                status: "queued".to_owned(),
-            }),
-        )),
+        CreateOutcome::Created(run) | CreateOutcome::Existing(run) => {
+            Ok((StatusCode::ACCEPTED, Json(TriggerAnswer::queued(run))))
+        }
         CreateOutcome::SlotTooOld => Err(ApiError::internal("manual run refused as a cron slot")),
     }
 }

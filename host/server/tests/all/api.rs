@@ -1,6 +1,8 @@
 use axum::body::Body;
 use axum::http::Request;
-use relais_server::auth;
+use relais_server::api::{RunDetailView, RunList, TriggerAnswer, WorkflowDetail};
+use relais_server::{ErrorBody, auth};
+use relais_store::{RunStatus, TriggerKind};
 use serde_json::json;
 
 use crate::Fixture;
@@ -63,6 +65,82 @@ async fn tokens_are_stored_hashed_and_named_once() {
     assert!(auth::create_token(&f.store, "ops").await.is_err());
     assert!(auth::create_token(&f.store, "bad name").await.is_err());
     assert!(auth::revoke_token(&f.store, "nobody").await.is_err());
+}
+
+#[tokio::test]
+async fn tokens_created_at_once_are_all_kept() {
+    let f = Fixture::new().await;
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = f.store.clone();
+            tokio::spawn(async move { auth::create_token(&store, &format!("ci-{i}")).await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap().unwrap());
+    }
+    let mut names: Vec<String> = auth::list_tokens(&f.store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = (0..32).map(|i| format!("ci-{i}")).collect();
+    want.sort();
+    assert_eq!(names, want);
+    for token in &tokens {
+        assert!(auth::check_token(&f.store, token).unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn answers_read_back_into_the_shared_types() {
+    let f = Fixture::new().await;
+    let t = auth::create_token(&f.store, "ci").await.unwrap();
+    let (status, answer) = f
+        .send(req(
+            "POST",
+            "/api/v1/workflows/hello/runs",
+            Some(&t),
+            r#"{"name":"ana"}"#,
+        ))
+        .await;
+    assert_eq!(status, 202);
+    let started: TriggerAnswer = serde_json::from_value(answer.clone()).unwrap();
+    assert_eq!(started.status, RunStatus::Queued);
+    assert_eq!(serde_json::to_value(&started).unwrap(), answer);
+    let run = started.run_id;
+    f.store.cancel_run(run).await.unwrap();
+
+    // Each answer is the typed value on the wire, field for field.
+    let (_, list) = f.send(req("GET", "/api/v1/runs", Some(&t), "")).await;
+    let typed: RunList = serde_json::from_value(list.clone()).unwrap();
+    assert_eq!(typed.runs[0].id, run);
+    assert_eq!(typed.runs[0].status, RunStatus::Cancelled);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), list);
+
+    let (_, detail) = f
+        .send(req("GET", &format!("/api/v1/runs/{run}"), Some(&t), ""))
+        .await;
+    let typed: RunDetailView = serde_json::from_value(detail.clone()).unwrap();
+    assert_eq!(typed.run.trigger, TriggerKind::Manual);
+    assert_eq!(typed.input, json!({"name": "ana"}));
+    assert_eq!(serde_json::to_value(&typed).unwrap(), detail);
+
+    let (_, wf) = f
+        .send(req("GET", "/api/v1/workflows/hello", Some(&t), ""))
+        .await;
+    let typed: WorkflowDetail = serde_json::from_value(wf.clone()).unwrap();
+    assert_eq!(typed.last_runs[0].id, run);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), wf);
+
+    let (status, error) = f.send(req("GET", "/api/v1/runs/nope", Some(&t), "")).await;
+    assert_eq!(status, 404);
+    let typed: ErrorBody = serde_json::from_value(error.clone()).unwrap();
+    assert_eq!(typed.error.code, "not_found");
+    assert_eq!(serde_json::to_value(&typed).unwrap(), error);
 }
 
 #[tokio::test]

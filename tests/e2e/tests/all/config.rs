@@ -174,7 +174,7 @@ fn json_logs_carry_the_run_id_and_workflow() {
     let (ok, _, err) = relais_in(
         root.path(),
         &["-c", c, "secret", "set", "ping_token"],
-        Some("tok\n"),
+        Some("ping-token\n"),
     );
     assert!(ok, "{err}");
     let log_path = root.path().join("serve.log");
@@ -182,7 +182,7 @@ fn json_logs_carry_the_run_id_and_workflow() {
     let server = serve(&config, &[], Stdio::from(log));
     wait_listening(port);
     let auth = [
-        ("Authorization", "Bearer tok".to_owned()),
+        ("Authorization", "Bearer ping-token".to_owned()),
         ("Content-Type", "application/json".to_owned()),
     ];
     let (status, body) = http(port, "POST", "/hooks/ping", &auth, br#"{"n": 7}"#);
