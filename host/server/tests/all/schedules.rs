@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use relais_server::auth;
 use relais_server::cron::Scheduler;
 use relais_store::{RunFilter, Timestamp};
-use relais_triggers::cron::Schedule;
+use relais_triggers::cron::{Schedule, agreement_expressions};
 use relais_workflow::model::Trigger;
 use relais_workflow::schedule::Timezone;
 use relais_workflow::{Catalog, parse_workflow};
@@ -20,20 +20,6 @@ use crate::Fixture;
 const ZONE: &str = "Europe/Paris";
 /// Fires compared per expression.
 const FIRES: usize = 6;
-
-fn expressions() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../triggers/tests/expressions.txt"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
 
 fn workflow(expr: &str) -> String {
     format!(
@@ -54,9 +40,9 @@ fn validation_accepts_what_the_scheduler_fires_and_agrees_on_when() {
         .with_step("http", "request", json!({ "type": "object" }))
         .unwrap();
     let paris = Timezone::parse(ZONE).unwrap();
-    for expr in expressions() {
-        let fired = Schedule::parse(&expr, ZONE);
-        let validated = parse_workflow("sched.yaml", workflow(&expr), &catalog);
+    for expr in agreement_expressions() {
+        let fired = Schedule::parse(expr, ZONE);
+        let validated = parse_workflow("sched.yaml", workflow(expr), &catalog);
         match (&fired, &validated) {
             (Ok(schedule), Ok(w)) => {
                 let Trigger::Cron(cron) = &w.trigger else {
@@ -92,11 +78,11 @@ fn validation_accepts_what_the_scheduler_fires_and_agrees_on_when() {
 
 #[tokio::test]
 async fn the_api_and_the_scheduler_fire_what_the_schedule_says() {
-    for expr in expressions() {
-        let Ok(schedule) = Schedule::parse(&expr, ZONE) else {
+    for expr in agreement_expressions() {
+        let Ok(schedule) = Schedule::parse(expr, ZONE) else {
             continue;
         };
-        let text = workflow(&expr);
+        let text = workflow(expr);
         let f = Fixture::with(&[("sched", &text)]).await;
 
         // The API's next fires, from now.

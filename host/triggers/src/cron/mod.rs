@@ -227,3 +227,14 @@ impl Iterator for FiresBetween<'_> {
         fire
     }
 }
+
+/// The cron expressions on which validation, `relais cron next`, the API's
+/// next fires and the scheduler are tested against each other
+/// (`host/triggers/tests/expressions.txt`: one a line, `#` comments).
+#[doc(hidden)]
+pub fn agreement_expressions() -> impl Iterator<Item = &'static str> {
+    include_str!("../../tests/expressions.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}

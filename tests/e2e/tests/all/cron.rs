@@ -4,7 +4,7 @@
 //! every expression of `host/triggers/tests/expressions.txt`.
 
 use chrono::{DateTime, Utc};
-use relais_triggers::cron::Schedule;
+use relais_triggers::cron::{Schedule, agreement_expressions};
 use serde_json::Value;
 
 use crate::support::{free_port, http, relais, serve, wait_listening};
@@ -12,20 +12,6 @@ use crate::support::{free_port, http, relais, serve, wait_listening};
 const ZONE: &str = "Europe/Paris";
 /// Just before Paris springs forward.
 const AFTER: &str = "2026-03-28T23:40:00Z";
-
-fn expressions() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../host/triggers/tests/expressions.txt"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
 
 fn lines(schedule: &Schedule, after: DateTime<Utc>, n: usize) -> String {
     schedule
@@ -55,7 +41,7 @@ fn validate_cron_next_and_the_api_agree_with_the_scheduler() {
     let after: DateTime<Utc> = DateTime::parse_from_rfc3339(AFTER).unwrap().to_utc();
 
     let mut accepted = Vec::new();
-    for (i, expr) in expressions().iter().enumerate() {
+    for (i, expr) in agreement_expressions().enumerate() {
         let id = format!("w{i}");
         let file = wf.join(format!("{id}.yaml"));
         std::fs::write(
