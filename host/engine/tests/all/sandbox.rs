@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use relais_engine::{Engine, Plugins, StoreKv, Workflows};
 use relais_runtime::{
-    Context, Invocation, InvokeError, Limit, Limits, Plugin, PluginSettings, Runtime,
-    RuntimeConfig, Secrets,
+    Context, Invocation, InvokeError, Limit, Limits, Plugin, PluginSettings, Secrets,
 };
 use relais_store::{RunStatus, TriggerKind};
 use serde_json::json;
@@ -14,18 +13,16 @@ use serde_json::json;
 use crate::*;
 
 async fn hostile(limits: Limits) -> Plugin {
-    let path = repo_root().join("target/test-guests/hostile.wasm");
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/build-plugins.sh first",
-        path.display()
-    );
-    let runtime = Runtime::new(&RuntimeConfig::default()).expect("runtime");
+    let path = component("test-guests", "hostile");
     let settings = PluginSettings {
         limits,
         ..PluginSettings::default()
     };
-    runtime.load(&path, settings).await.expect("load hostile").0
+    runtime()
+        .load(&path, settings)
+        .await
+        .expect("load hostile")
+        .0
 }
 
 #[tokio::test]

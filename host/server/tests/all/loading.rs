@@ -9,27 +9,15 @@ use relais_engine::Workflows;
 use relais_server::{AppState, app, auth};
 use relais_workflow::Catalog;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
-use crate::Fixture;
+use crate::{Fixture, answer};
 
 async fn get(state: &AppState, uri: &str, token: Option<&str>) -> (u16, Value) {
     let mut b = Request::get(uri);
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
-    let response = app(state.clone())
-        .oneshot(b.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    answer(app(state.clone()), b.body(Body::empty()).unwrap()).await
 }
 
 #[tokio::test]

@@ -1,14 +1,13 @@
 //! The local control router: secrets and tokens, and the API without tokens.
 
 use axum::body::Body;
-use axum::http::{Request, Response};
+use axum::http::Request;
 use chrono::Utc;
 use relais_server::local::local_app;
 use serde_json::Value;
-use tower::ServiceExt as _;
 
 use crate::hooks::stripe_request;
-use crate::{Fixture, STRIPE_SECRET};
+use crate::{Fixture, STRIPE_SECRET, answer};
 
 async fn local(f: &Fixture, method: &str, path: &str, body: &str) -> (u16, Value) {
     let request = Request::builder()
@@ -16,15 +15,7 @@ async fn local(f: &Fixture, method: &str, path: &str, body: &str) -> (u16, Value
         .uri(path)
         .body(Body::from(body.to_owned()))
         .unwrap();
-    let response: Response<Body> = local_app(f.state.clone()).oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    answer(local_app(f.state.clone()), request).await
 }
 
 #[tokio::test]

@@ -105,13 +105,19 @@ impl Fixture {
     }
 
     pub async fn send(&self, request: Request<Body>) -> (u16, Value) {
-        let response: Response<Body> = app(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
+        answer(app(self.state.clone()), request).await
     }
+}
+
+/// The status and body of `router`'s answer to `request` (a body that is
+/// not JSON comes back as a JSON string).
+pub async fn answer(router: axum::Router, request: Request<Body>) -> (u16, Value) {
+    let response: Response<Body> = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
 }
