@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{HELLO, free_port, http, relais, serve, wait_listening};
+use crate::support::{HELLO, http, relais, serve, server_config, wait_listening};
 
 const WORKFLOWS: &[(&str, &str)] = &[
     ("hello.yaml", HELLO),
@@ -46,23 +46,10 @@ impl Drop for Node {
 
 fn node() -> Node {
     let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join("workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    let (config, port) = server_config(dir.path());
     for (name, text) in WORKFLOWS {
-        std::fs::write(wf.join(name), text).unwrap();
+        std::fs::write(dir.path().join("workflows").join(name), text).unwrap();
     }
-    let port = free_port();
-    let config = dir.path().join("relais.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\nplugins_dir = {:?}\nworkflows_dir = {wf:?}\n[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace_secs = 2\n",
-            dir.path().join("data"),
-            dir.path().join("plugins")
-        ),
-    )
-    .unwrap();
     Node {
         config,
         port,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use relais_triggers::cron::{Schedule, agreement_expressions};
 use serde_json::Value;
 
-use crate::support::{free_port, http, relais, serve, wait_listening};
+use crate::support::{http, relais, serve, server_config, wait_listening};
 
 const ZONE: &str = "Europe/Paris";
 /// Just before Paris springs forward.
@@ -24,20 +24,8 @@ fn lines(schedule: &Schedule, after: DateTime<Utc>, n: usize) -> String {
 #[test]
 fn validate_cron_next_and_the_api_agree_with_the_scheduler() {
     let dir = tempfile::tempdir().unwrap();
+    let (config, port) = server_config(dir.path());
     let wf = dir.path().join("workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    let port = free_port();
-    let config = dir.path().join("relais.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\nplugins_dir = {:?}\nworkflows_dir = {wf:?}\n[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace_secs = 2\n",
-            dir.path().join("data"),
-            dir.path().join("plugins")
-        ),
-    )
-    .unwrap();
     let after: DateTime<Utc> = DateTime::parse_from_rfc3339(AFTER).unwrap().to_utc();
 
     let mut accepted = Vec::new();

@@ -88,6 +88,27 @@ pub fn http(
     try_http(port, method, path, headers, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
+/// `DIR/relais.toml`: data in `DIR/data`, plugins and workflows in the
+/// folders `DIR/plugins` and `DIR/workflows` (made empty here), the server
+/// on a free port of 127.0.0.1. Returns the file and the port.
+pub fn server_config(dir: &Path) -> (PathBuf, u16) {
+    let wf = dir.join("workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::create_dir_all(dir.join("plugins")).unwrap();
+    let port = free_port();
+    let config = dir.join("relais.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nplugins_dir = {:?}\nworkflows_dir = {wf:?}\n[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace_secs = 2\n",
+            dir.join("data"),
+            dir.join("plugins")
+        ),
+    )
+    .unwrap();
+    (config, port)
+}
+
 /// `relais -c CONFIG serve`, its output discarded.
 pub fn serve(config: &Path) -> Child {
     Command::new(relais_bin())
