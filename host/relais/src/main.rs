@@ -104,6 +104,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        Err(e) if cmd::out::closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             logging::error(format_args!("{e:#}"));
             ExitCode::FAILURE

@@ -10,6 +10,7 @@ use relais_triggers::cron::Schedule;
 use relais_workflow::model::Trigger;
 use relais_workflow::{validate_files, workflow_files};
 
+use crate::cmd::out::outln;
 use crate::config::Config;
 use crate::plugins;
 
@@ -64,7 +65,7 @@ pub async fn run(command: CronCommand, config: &Config) -> Result<ExitCode> {
         (None, None) => bail!("give a workflow id or --expr"),
     };
     for fire in schedule.next_n(after, count) {
-        println!("{}\t{}", fire.local_rfc3339(), fire.utc_rfc3339());
+        outln!("{}\t{}", fire.local_rfc3339(), fire.utc_rfc3339())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 pub mod control;
 pub mod cron;
 pub mod node;
+pub mod out;
 pub mod plugin;
 pub mod render;
 pub mod run;

@@ -1,7 +1,6 @@
 //! `relais plugin list | inspect | invoke | new`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use relais_runtime::{
 
 use relais_engine::PluginSource;
 
+use crate::cmd::out::{out, outln};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +81,7 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
             } else {
                 print_info(&mut out, p.name(), p.info(), p.path(), true)?;
             }
-            emit(&out)?;
+            out!("{out}")?;
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::Invoke {
@@ -123,13 +123,13 @@ pub async fn run(cmd: PluginCommand, config: Option<&Path>) -> Result<ExitCode> 
                 .context("--input is not valid JSON")?;
             let outcome = p.invoke(inv).await;
             if json {
-                emit(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))?;
+                outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
             } else {
                 for l in &outcome.logs {
                     eprintln!("[{:>6}ms {:>5}] {}", l.at_ms, l.level, l.message);
                 }
                 match &outcome.result {
-                    Ok(v) => emit(&format!("{}\n", serde_json::to_string_pretty(v)?))?,
+                    Ok(v) => outln!("{}", serde_json::to_string_pretty(v)?)?,
                     Err(e) => eprintln!("error: {e}"),
                 }
             }
@@ -234,7 +234,7 @@ async fn list(config: &Config, json: bool) -> Result<ExitCode> {
             print_info(&mut out, p.name(), p.info(), p.path(), false)?;
         }
     }
-    emit(&out)?;
+    out!("{out}")?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -275,19 +275,6 @@ fn print_info(
         }
     }
     Ok(())
-}
-
-/// Writes `text` to stdout. A reader that went away (`| head`) is not an
-/// error: like other Unix tools, the command stops writing and succeeds.
-fn emit(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing to stdout"),
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::cmd::control::{Control, encode};
 use crate::cmd::node::Load;
+use crate::cmd::out::outln;
 use crate::cmd::plugin::read_arg;
 use crate::cmd::render;
 use crate::cmd::runs::later;
@@ -51,7 +52,7 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
         .into_ok()?;
     let id = answer.run_id.to_string();
     if !args.wait {
-        println!("{id}");
+        outln!("{id}")?;
         eprintln!("run {id} queued{}", later(&control));
         return Ok(ExitCode::SUCCESS);
     }
@@ -73,9 +74,9 @@ pub async fn run(args: RunArgs, config: &Config) -> Result<ExitCode> {
     let (detail, raw) = detail?;
     let status = detail.run.status;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&raw)?);
+        outln!("{}", serde_json::to_string_pretty(&raw)?)?;
     } else if status == RunStatus::Succeeded {
-        println!("{}", serde_json::to_string_pretty(&detail.output)?);
+        outln!("{}", serde_json::to_string_pretty(&detail.output)?)?;
     }
     match &detail.run.error {
         None => eprintln!("run {id} {status}"),

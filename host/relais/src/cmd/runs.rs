@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::cmd::control::{Control, encode};
 use crate::cmd::node::Load;
+use crate::cmd::out::{out, outln};
 use crate::cmd::render;
 use crate::config::Config;
 
@@ -108,14 +109,14 @@ pub async fn run(command: RunsCommand, config: &Config) -> Result<ExitCode> {
             let reply = control.get(&path).await?;
             if json {
                 reply.check()?;
-                println!("{}", serde_json::to_string_pretty(&reply.body)?);
+                outln!("{}", serde_json::to_string_pretty(&reply.body)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let page: RunList = reply.into_ok()?;
             if page.runs.is_empty() {
                 eprintln!("no runs");
             } else {
-                print!("{}", render::run_table(&page.runs));
+                out!("{}", render::run_table(&page.runs))?;
             }
             if let Some(next) = page.next_cursor {
                 eprintln!("more: relais runs list --cursor {next}");
@@ -127,10 +128,10 @@ pub async fn run(command: RunsCommand, config: &Config) -> Result<ExitCode> {
                 .await?;
             if json {
                 reply.check()?;
-                println!("{}", serde_json::to_string_pretty(&reply.body)?);
+                outln!("{}", serde_json::to_string_pretty(&reply.body)?)?;
             } else {
                 let detail: RunDetailView = reply.into_ok()?;
-                print!("{}", render::run_detail(&detail));
+                out!("{}", render::run_detail(&detail))?;
             }
         }
         RunsCommand::Retry { id, from_start } => {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cmd::out::outln;
 use anyhow::{Context as _, Result, bail};
 
 const CARGO_TOML: &str = include_str!("scaffold/Cargo.toml.tmpl");
@@ -71,17 +72,17 @@ pub fn new_plugin(name: &str, path: Option<PathBuf>) -> Result<PathBuf> {
         .with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join("Cargo.toml"), cargo)?;
     std::fs::write(dir.join("src/lib.rs"), lib)?;
-    println!("created plugin crate {}", dir.display());
-    println!(
+    outln!("created plugin crate {}", dir.display())?;
+    outln!(
         "  test it:   cargo test --manifest-path {}/Cargo.toml",
         dir.display()
-    );
+    )?;
     if in_workspace {
-        println!(
+        outln!(
             "  build it:  scripts/build-plugins.sh plugin-{name}   (writes target/plugins/{name}.wasm)"
-        );
+        )?;
     } else {
-        println!("  build it:  cargo build --release --target wasm32-wasip2");
+        outln!("  build it:  cargo build --release --target wasm32-wasip2")?;
     }
     Ok(dir)
 }

@@ -13,6 +13,7 @@ use relais_server::local::{MAX_SECRET_BYTES, SecretChange, SecretNames};
 
 use crate::cmd::control::{Control, encode};
 use crate::cmd::node::Load;
+use crate::cmd::out::outln;
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +92,7 @@ pub async fn run(command: SecretCommand, config: &Config) -> Result<ExitCode> {
                 eprintln!("no secrets (set one with `relais secret set NAME < FILE`)");
             }
             for n in names.secrets {
-                println!("{n}");
+                outln!("{n}")?;
             }
         }
         SecretCommand::Rm { name } => {

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::cmd::control::{Control, encode};
 use crate::cmd::node::Load;
+use crate::cmd::out::outln;
 use crate::cmd::render::time;
 use crate::config::Config;
 
@@ -39,7 +40,7 @@ pub async fn run(command: TokenCommand, config: &Config) -> Result<ExitCode> {
                 .await?
                 .into_ok()?;
             eprintln!("token {name} created; it is shown only this once:");
-            println!("{}", created.token);
+            outln!("{}", created.token)?;
         }
         TokenCommand::List => {
             let tokens: Vec<TokenView> = control.get("/local/v1/tokens").await?.into_ok()?;
@@ -47,7 +48,7 @@ pub async fn run(command: TokenCommand, config: &Config) -> Result<ExitCode> {
                 eprintln!("no tokens (create one with `relais token create NAME`)");
             }
             for t in tokens {
-                println!("{}\tcreated {}", t.name, time(t.created_at));
+                outln!("{}\tcreated {}", t.name, time(t.created_at))?;
             }
         }
         TokenCommand::Revoke { name } => {

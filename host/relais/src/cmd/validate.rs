@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use relais_workflow::{validate_files, workflow_files};
 
+use crate::cmd::out::outln;
 use crate::config::Config;
 use crate::plugins;
 
@@ -33,11 +34,11 @@ pub async fn run(paths: Vec<PathBuf>, config: &Config) -> Result<ExitCode> {
         eprintln!("{d}");
     }
     let bad = checked.errors.len();
-    println!(
+    outln!(
         "{} file(s) checked: {} workflow(s) valid, {bad} error(s)",
         files.len(),
         checked.workflows.len()
-    );
+    )?;
     Ok(if bad == 0 && !files.is_empty() {
         ExitCode::SUCCESS
     } else {

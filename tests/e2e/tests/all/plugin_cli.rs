@@ -65,24 +65,31 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn a_reader_that_goes_away_is_not_an_error() {
     let s = setup();
-    let mut child = s
-        .command(&["plugin", "inspect", "probe"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Like `| head -0`: the reader is gone before anything is written.
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    for args in [
+        &["plugin", "inspect", "probe"][..],
+        &["plugin", "list"],
+        &["validate"],
+        &["cron", "next", "--expr", "* * * * *", "-n", "50"],
+    ] {
+        let mut child = s
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -0`: the reader is gone before anything is written.
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
