@@ -68,6 +68,24 @@ pub struct ServerSection {
     pub workers_per_workflow: Option<usize>,
 }
 
+impl ServerSection {
+    /// Refuses worker counts the engine cannot honour, naming the key.
+    fn check(&self, source: &str) -> Result<()> {
+        if self.workers == 0 {
+            anyhow::bail!("{source}: [server] workers = 0: at least one worker is needed");
+        }
+        if let Some(share) = self.workers_per_workflow
+            && !(1..=self.workers).contains(&share)
+        {
+            anyhow::bail!(
+                "{source}: [server] workers_per_workflow = {share}: must be between 1 and workers ({})",
+                self.workers
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for ServerSection {
     fn default() -> Self {
         ServerSection {
@@ -193,6 +211,7 @@ impl Config {
         let mut config: Config =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
         config.source = source.to_string();
+        config.server.check(source)?;
         Ok(config)
     }
 
@@ -385,6 +404,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.server.workers_per_workflow, Some(2));
+        for (server, key) in [
+            ("workers=0", "workers = 0"),
+            ("workers_per_workflow=0", "workers_per_workflow = 0"),
+            (
+                "workers=2\nworkers_per_workflow=5",
+                "workers_per_workflow = 5",
+            ),
+        ] {
+            let err = Config::parse(
+                &format!("data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\n{server}\n"),
+                "t.toml",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(&format!("t.toml: [server] {key}")), "{err}");
+        }
         let err = Config::parse(
             "data_dir='d'\nplugins_dir='p'\nworkflows_dir='w'\n[server]\nport=1\n",
             "t",

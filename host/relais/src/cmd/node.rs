@@ -157,7 +157,7 @@ impl Node {
             workflows.clone(),
             Arc::new(plugins),
             EngineConfig {
-                workers: config.server.workers.max(1),
+                workers: config.server.workers,
                 workers_per_workflow: config.server.workers_per_workflow,
                 default_timezone: zone,
                 ..EngineConfig::default()
