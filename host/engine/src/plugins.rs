@@ -260,7 +260,11 @@ pub async fn load_source(
     let (plugin, _) = runtime
         .load_as(&source.name, &source.path, settings)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match source.named {
+            // Say where the operator named it, so a wrong path is found.
+            true => format!("[plugins.{}] file: {e}", source.name),
+            false => e.to_string(),
+        })?;
     let declared = &plugin.info().name;
     if !source.named && *declared != source.name {
         return Err(format!(

@@ -130,6 +130,23 @@ async fn two_files_under_one_name_stop_the_load_naming_both() {
 }
 
 #[tokio::test]
+async fn a_named_file_that_is_missing_is_that_plugins_error_naming_its_entry() {
+    let dir = folder(&[("stripe.wasm", stripe())]);
+    let missing = dir.path().join("nowhere/eu.wasm");
+    let (plugins, errors) = load(dir.path(), &[("stripe-eu", missing.clone())], true)
+        .await
+        .expect("load");
+    assert!(plugins.get("stripe").is_some());
+    assert!(plugins.get("stripe-eu").is_none());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("[plugins.stripe-eu] file: ")
+            && errors[0].contains(&missing.display().to_string()),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_input_schema_that_does_not_compile_breaks_only_its_plugin() {
     let dir = folder(&[
         ("bad-schema.wasm", component("test-guests", "bad-schema")),
